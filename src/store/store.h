@@ -1,0 +1,50 @@
+/*
+ * store/store.h - the node's one RocksDB database.
+ *
+ * Owns the rocksdb_t handle and its options.  Everything a node keeps on
+ * disk lives here, under these key prefixes (first byte):
+ *
+ *   0x01  catalog: databases, table definitions, id counters (table/)
+ *   0x02  node metadata: applied log position, server identity (txn/, raft)
+ *   0x03  AUTO_INCREMENT counters: 0x03 + u32be table id -> u64be next value
+ *   0x10  rows and index entries: 0x10 + u32be index id + encoded key
+ *
+ * Writes are atomic batches; store_write() with sync=1 returns only after
+ * the WAL is fsynced.  The handle is thread-safe.
+ */
+#ifndef MM_STORE_STORE_H
+#define MM_STORE_STORE_H
+
+#include <rocksdb/c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/mm.h"
+
+enum {
+  STORE_PFX_CATALOG = 0x01,
+  STORE_PFX_META = 0x02,
+  STORE_PFX_AUTOINC = 0x03,
+  STORE_PFX_DATA = 0x10,
+};
+
+typedef struct store store;
+
+/* Open (creating if needed) the database in directory `dir`.  On failure
+ * returns MM_EIO and, if errmsg is not NULL, sets *errmsg to a message the
+ * caller frees with mm_free. */
+int store_open(const char *dir, store **out, char **errmsg);
+void store_close(store *st);
+
+/* The raw handle, for txn/ and table/ (iterators, snapshots, batches).
+ * Valid until store_close. */
+rocksdb_t *store_db(store *st);
+
+/* Read the latest committed value of a key.  On success *val is an
+ * mm_malloc'd copy (caller frees).  MM_ENOTFOUND if absent, MM_EIO on error. */
+int store_get(store *st, const void *key, size_t klen, char **val, size_t *vlen);
+
+/* Atomically apply a batch.  sync=1: fsync the WAL before returning. */
+int store_write(store *st, rocksdb_writebatch_t *wb, int sync);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * txn/txn.h - a transaction's view of the store.
+ *
+ * A txn owns a RocksDB snapshot (taken lazily at the first read, or
+ * explicitly with txn_snapshot_now) and a write batch with index holding
+ * its own uncommitted writes.  Reads see the snapshot plus the txn's own
+ * writes; "latest" reads (used for UPDATE/DELETE/unique checks and locking
+ * reads) see the latest committed data plus own writes.
+ *
+ * Lifecycle:  txn_begin -> (reads, writes, savepoints)* -> txn_commit | txn_rollback.
+ * Both end functions free the txn.  After an error from commit the txn is
+ * already rolled back and freed.  A txn is used by one thread at a time.
+ *
+ * Commit path (DESIGN.md, "The path of one commit"): txn_commit builds the
+ * write set, hands it to the ordering step, and applies it; for now the
+ * ordering step is local to the node.
+ */
+#ifndef MM_TXN_TXN_H
+#define MM_TXN_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/mm.h"
+
+typedef struct txn txn;
+typedef struct txn_iter txn_iter;
+
+enum { TXN_REPEATABLE_READ = 0, TXN_READ_COMMITTED = 1 };
+
+/* Start a transaction on st.  NULL on out-of-memory. */
+txn *txn_begin(store *st, int isolation);
+/* READ COMMITTED: drop the snapshot so the next read takes a fresh one
+ * (called by the session at each statement start). */
+void txn_statement_start(txn *t);
+/* Take the snapshot now (START TRANSACTION WITH CONSISTENT SNAPSHOT). */
+void txn_snapshot_now(txn *t);
+/* Non-zero once the txn has written something. */
+int txn_has_writes(txn *t);
+
+/* Point read.  latest=0: snapshot + own writes; latest=1: latest committed
+ * + own writes.  *val is mm_malloc'd (caller frees).  MM_ENOTFOUND/MM_EIO. */
+int txn_get(txn *t, const void *key, size_t klen, int latest, char **val, size_t *vlen);
+int txn_put(txn *t, const void *key, size_t klen, const void *val, size_t vlen);
+int txn_del(txn *t, const void *key, size_t klen);
+
+/* Iterator over [lo, hi) merged with own writes.  latest as for txn_get.
+ * The iterator must be freed before the txn ends. Keys/values returned by
+ * txn_iter_key/value are valid until the next move. */
+txn_iter *txn_iter_new(txn *t, const void *lo, size_t lolen, const void *hi, size_t hilen,
+                       int latest);
+void txn_iter_seek(txn_iter *it, const void *key, size_t klen); /* first key >= key */
+void txn_iter_seek_last(txn_iter *it);                          /* last key < hi */
+void txn_iter_next(txn_iter *it);
+void txn_iter_prev(txn_iter *it);
+int txn_iter_valid(txn_iter *it);
+const char *txn_iter_key(txn_iter *it, size_t *klen);
+const char *txn_iter_value(txn_iter *it, size_t *vlen);
+void txn_iter_free(txn_iter *it);
+
+/* Savepoints (statement atomicity and SQL SAVEPOINT), a stack. */
+int txn_savepoint(txn *t);
+int txn_rollback_to_savepoint(txn *t); /* undo writes since the top savepoint, and pop it */
+int txn_release_savepoint(txn *t);     /* pop the top savepoint, keeping its writes */
+
+/* Commit: durable (fsynced) on return MM_OK.  Frees t in every case.
+ * On failure err holds the MySQL error (e.g. 1213 for a lost conflict). */
+int txn_commit(txn *t, mm_error *err);
+void txn_rollback(txn *t);
+
+#endif

@@ -33,7 +33,7 @@ UNIT_DEPS_util  := util
 UNIT_DEPS_raft  := raft util
 UNIT_DEPS_store := store util
 UNIT_DEPS_txn   := txn store util
-UNIT_DEPS_table := table txn store util
+UNIT_DEPS_table := table sql txn store util
 UNIT_DEPS_sql   := sql table txn store raft util
 UNIT_DEPS_proto := proto sql table txn store raft util
 UNIT_DEPS_server:= $(MODULES)
@@ -66,18 +66,18 @@ unit_libs   = $(foreach m,$(UNIT_DEPS_$(call unit_module,$(1))),$(B)/lib/libmm_$
 all: $(B)/mmsqld $(TOOL_BINS) $(if $(SIM_SRC),$(B)/raft-sim) $(UNIT_BINS)
 
 $(B)/mmsqld: $(B)/obj/src/server/main.o $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
 $(B)/%: $(B)/obj/tools/%.o $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
 $(B)/raft-sim: $(patsubst %.c,$(B)/obj/%.o,$(SIM_SRC)) $(B)/lib/libmm_raft.a $(B)/lib/libmm_util.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
 .SECONDEXPANSION:
 $(B)/test/%: $(B)/obj/test/unit/%.o $$(call unit_libs,%)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
 # Fuzz targets: clang with libFuzzer + ASan/UBSan, built from sources directly.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -Wall -Wextra -Wno-unused-parameter

@@ -27,6 +27,9 @@ typedef struct sess sess;
  * Returns NULL on out-of-memory (err filled). */
 sess *sess_new(mm_instance *inst, uint32_t conn_id, const char *user, const char *host,
                const char *db, int charset, mm_error *err);
+/* The client socket, so that KILL CONNECTION from another session can shut
+ * it down (wakes a thread blocked reading it). */
+void sess_set_socket(sess *s, int fd);
 /* Roll back any open transaction, free prepared statements, unregister from
  * the process list and free the session. */
 void sess_free(sess *s);

@@ -47,4 +47,13 @@ int store_get(store *st, const void *key, size_t klen, char **val, size_t *vlen)
 /* Atomically apply a batch.  sync=1: fsync the WAL before returning. */
 int store_write(store *st, rocksdb_writebatch_t *wb, int sync);
 
+/* Put one key outside any transaction (node-local state such as the
+ * AUTO_INCREMENT counters).  sync=0 writes the WAL without fsync: a later
+ * synced write fsyncs it too, since the WAL is sequential. */
+int store_put(store *st, const void *key, size_t klen, const void *val, size_t vlen, int sync);
+
+/* Approximate on-disk bytes of keys in [lo, hi) (SST files only; 0 when
+ * everything is still in the memtable).  For planner estimates. */
+uint64_t store_approx_size(store *st, const void *lo, size_t lolen, const void *hi, size_t hilen);
+
 #endif

@@ -55,6 +55,12 @@ int tbl_conn_sync(tbl_conn *tc);
  * NULL: reads are refused (SQLITE_ERROR).  Not owned. */
 void tbl_conn_set_txn(tbl_conn *tc, txn *t);
 void tbl_conn_set_mode(tbl_conn *tc, unsigned mode_bits);
+/* on = 1: table scans of the next statements read the latest committed rows
+ * (plus the txn's own writes) instead of the snapshot: the session sets it
+ * for UPDATE, DELETE, INSERT ... SELECT targets and locking reads (FOR
+ * UPDATE / FOR SHARE), as InnoDB reads them.  Writes always check
+ * uniqueness and re-read the row being changed at latest. */
+void tbl_conn_set_read_latest(tbl_conn *tc, int on);
 /* Session time zone offset in seconds, for CURRENT_TIMESTAMP defaults. */
 void tbl_conn_set_tz(tbl_conn *tc, int offset_seconds);
 
@@ -71,11 +77,18 @@ const mm_error *tbl_conn_warnings(tbl_conn *tc, int *n);
 /* The MySQL error of the last failed vtab call (code 0 if none). */
 const mm_error *tbl_conn_error(tbl_conn *tc);
 
-/* ON DUPLICATE KEY UPDATE support: while armed, an INSERT that hits a
- * duplicate key does not fail; it records the conflicting row's rowid,
- * readable with tbl_conn_dup_rowid (-1 none), and inserts nothing. */
+/* ON DUPLICATE KEY UPDATE support: while armed, an INSERT row that hits a
+ * duplicate key does not fail and inserts nothing; instead the vtab records
+ * the conflicting existing row's rowid together with copies of the values
+ * the row would have been inserted with (after defaults), in the table's
+ * column order.  The session then runs the rewriter's dup_update statement
+ * once per recorded row, in order.  The list is cleared by
+ * tbl_conn_stmt_begin and by tbl_conn_set_dup_capture. */
 void tbl_conn_set_dup_capture(tbl_conn *tc, int on);
-int64_t tbl_conn_dup_rowid(tbl_conn *tc);
+int tbl_conn_dup_count(tbl_conn *tc);
+/* i-th recorded conflict: *rowid and *vals (ncols sqlite3_value copies,
+ * owned by tc, valid until the list is cleared). */
+void tbl_conn_dup_get(tbl_conn *tc, int i, int64_t *rowid, sqlite3_value ***vals, int *ncols);
 
 /* Execute a DDL statement (CREATE/DROP DATABASE, CREATE/DROP/ALTER/RENAME/
  * TRUNCATE TABLE, CREATE/DROP INDEX) given as MySQL text.  curdb may be NULL.
@@ -83,6 +96,13 @@ int64_t tbl_conn_dup_rowid(tbl_conn *tc);
  * success the catalog version moves.  Errors as MySQL would give them
  * (1050, 1051, 1146, 1007, 1008, 1049, 1064, 1068, 1072, 1091, 1062, ...). */
 int tbl_ddl(tbl_conn *tc, const char *curdb, const char *sql, size_t len, mm_error *err);
+
+/* Hook for DDL that embeds a query (CREATE TABLE ... SELECT): prepare
+ * MySQL-dialect text on the connection (rewritten to SQLite, tables
+ * declared).  *out is finalized by the caller. */
+typedef int (*tbl_prepare_fn)(void *ctx, const char *sql, size_t len, sqlite3_stmt **out,
+                              mm_error *err);
+void tbl_conn_set_prepare_hook(tbl_conn *tc, tbl_prepare_fn fn, void *ctx);
 
 /* Register information_schema.* virtual tables (SCHEMATA, TABLES, COLUMNS,
  * STATISTICS, KEY_COLUMN_USAGE, ...) on this connection, named

@@ -12,6 +12,7 @@ struct tbl_conn {
   tbl_catalog *cat;      /* not owned */
   store *st;             /* not owned */
   txn *txn;              /* current transaction (not owned), may be NULL */
+  int read_latest;       /* scans read the latest committed rows (UPDATE/DELETE/locking reads) */
   unsigned mode;         /* TBL_MODE_* */
   int tz_offset;         /* seconds east of UTC */
   int autoinc_offset;    /* 1..16 */
@@ -22,12 +23,18 @@ struct tbl_conn {
   mm_error *warnings;    /* array of nwarn (SHOW WARNINGS) */
   int nwarn, capwarn;
   int dup_capture;
-  int64_t dup_rowid;
+  struct tbl_dup { int64_t rowid; sqlite3_value **vals; int ncols; } *dups;
+  int ndups, capdups;
   /* declared tables: name -> def version (private to vtab.c) */
   void *declared;
   uint64_t synced_version;
   /* free for vtab.c's own use */
   void *priv;
+  /* Set by the session (optional): prepare MySQL-dialect text, rewritten
+   * to SQLite, on db.  ddl.c uses it for CREATE TABLE ... SELECT; without
+   * it that statement answers 1235.  *out is finalized by the caller. */
+  int (*prepare_mysql)(void *ctx, const char *sql, size_t len, sqlite3_stmt **out, mm_error *err);
+  void *prepare_ctx;
 };
 
 /* Append a warning to the current statement's list (vtab.c, ddl.c). */

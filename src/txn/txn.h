@@ -42,6 +42,10 @@ int txn_has_writes(txn *t);
 /* Point read.  latest=0: snapshot + own writes; latest=1: latest committed
  * + own writes.  *val is mm_malloc'd (caller frees).  MM_ENOTFOUND/MM_EIO. */
 int txn_get(txn *t, const void *key, size_t klen, int latest, char **val, size_t *vlen);
+/* Same, into a caller-owned reusable buffer (out->p[0..out->len), NUL
+ * after it): no allocation once the buffer is big enough.  The hot path of
+ * point SELECTs. */
+int txn_get_buf(txn *t, const void *key, size_t klen, int latest, mm_buf *out);
 int txn_put(txn *t, const void *key, size_t klen, const void *val, size_t vlen);
 int txn_del(txn *t, const void *key, size_t klen);
 

@@ -62,7 +62,7 @@ FUZZ_BINS  := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 unit_module = $(firstword $(subst _, ,$(patsubst test_%,%,$(notdir $(1)))))
 unit_libs   = $(foreach m,$(UNIT_DEPS_$(call unit_module,$(1))),$(B)/lib/libmm_$(m).a)
 
-.PHONY: all test unit sim fuzz integration clean san
+.PHONY: all test unit sim fuzz fuzz_bins integration clean san
 all: $(B)/mmsqld $(TOOL_BINS) $(if $(SIM_SRC),$(B)/raft-sim) $(UNIT_BINS)
 
 $(B)/mmsqld: $(B)/obj/src/server/main.o $(LIBS)
@@ -90,6 +90,8 @@ unit: $(UNIT_BINS)
 
 sim: $(B)/raft-sim
 	$(B)/raft-sim --seeds 1-2000
+
+fuzz_bins: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
 	@scripts/run-fuzz.sh $(FUZZ_BINS)

@@ -265,18 +265,81 @@ void proto_write_err(mm_buf *b, uint8_t *seq, int code, const char *sqlstate, co
 
 static inline size_t slen(const char *s) { return s ? strlen(s) : 0; }
 
+/* Length of the valid UTF-8 prefix of s (overlongs and surrogates count
+ * as invalid). */
+static size_t utf8_valid_prefix(const uint8_t *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) k = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) k = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) k = 4, cp = c & 0x07;
+    else return i;
+    if (i + k > n) return i;
+    for (size_t j = 1; j < k; j++) {
+      if ((s[i + j] & 0xc0) != 0x80) return i;
+      cp = cp << 6 | (s[i + j] & 0x3f);
+    }
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return i;
+    i += k;
+  }
+  return i;
+}
+
+/* Names in column definitions must be valid UTF-8 (clients decode them):
+ * invalid bytes become '?', as MySQL does when it converts an item name to
+ * the system character set.  Returns the sanitised length written to out
+ * (at most n bytes). */
+static size_t utf8_sanitize(const uint8_t *s, size_t n, uint8_t *out) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    size_t v = utf8_valid_prefix(s + i, n - i);
+    memcpy(out + o, s + i, v);
+    o += v;
+    i += v;
+    if (i < n) {
+      out[o++] = '?';
+      i++;
+    }
+  }
+  return o;
+}
+
 void proto_write_coldef(mm_buf *b, uint8_t *seq, const mm_col *c, int field_list) {
   const char *strs[5] = {c->db, c->table, c->org_table, c->name, c->org_name};
   size_t lens[5], total = 4 + 13 + (field_list ? 1 : 0);
+  int bad = 0;
   for (int i = 0; i < 5; i++) {
     lens[i] = slen(strs[i]);
     total += proto_lenenc_size(lens[i]) + lens[i];
+    if (utf8_valid_prefix((const uint8_t *)strs[i], lens[i]) != lens[i]) bad = 1;
   }
   size_t off = proto_pkt_begin(b);
   uint8_t *p = wr(b, total);
   if (!p) return;
   p = enc_lenenc_str(p, "def", 3);
-  for (int i = 0; i < 5; i++) p = enc_lenenc_str(p, strs[i], lens[i]);
+  for (int i = 0; i < 5; i++) {
+    if (!bad || utf8_valid_prefix((const uint8_t *)strs[i], lens[i]) == lens[i]) {
+      p = enc_lenenc_str(p, strs[i], lens[i]);
+    } else {
+      /* The sanitised name is never longer; its lenenc prefix never grows. */
+      uint8_t *hdr = p;
+      uint8_t *body = p + proto_lenenc_size(lens[i]);
+      size_t m = utf8_sanitize((const uint8_t *)strs[i], lens[i], body);
+      size_t hs = proto_lenenc_size(m);
+      memmove(hdr + hs, body, m);
+      enc_lenenc(hdr, m);
+      p = hdr + hs + m;
+    }
+  }
   *p++ = 0x0c;
   mm_put_u16le(p, c->charset);
   mm_put_u32le(p + 2, c->length);
@@ -287,6 +350,7 @@ void proto_write_coldef(mm_buf *b, uint8_t *seq, const mm_col *c, int field_list
   p[11] = 0;
   p += 12;
   if (field_list) *p++ = 0xfb; /* default value: NULL */
+  b->len = (size_t)(p - (uint8_t *)b->p); /* sanitising may have shortened it */
   proto_pkt_end(b, off, seq);
 }
 

@@ -362,6 +362,10 @@ sess *sess_new(mm_instance *inst, uint32_t conn_id, const char *user, const char
   if (sqlite3_open_v2(":memory:", &s->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     goto err_oom;
   sqlite3_extended_result_codes(s->sql, 1);
+  /* "x" is always an identifier in the SQL we generate: never let SQLite
+   * fall back to reading an unknown "column" as a string literal. */
+  sqlite3_db_config(s->sql, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
+  sqlite3_db_config(s->sql, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
   const mm_options *o = &inst->opt;
   s->tc = tbl_conn_new(s->sql, inst->cat, inst->st, o->auto_increment_offset, 16);
   if (!s->tc) goto err_oom;

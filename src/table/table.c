@@ -189,6 +189,7 @@ static int conv_decimal(const tbl_column *c, const tbl_val *in, tbl_val *out, mm
   int prec = c->length ? (int)c->length : 10, scale = c->scale >= 0 ? c->scale : 0;
   if (prec > 65) prec = 65;
   if (scale > 30) scale = 30;
+  if (prec < scale) prec = scale; /* DDL forbids it; be safe */
   char txt[512];
   if (in->t == CODEC_T_DOUBLE) snprintf(txt, sizeof txt, "%.*f", scale + 2 > 30 ? 30 : scale + 2, in->d);
   else as_cstr(in, txt, sizeof txt);

@@ -262,7 +262,7 @@ static void decl_type(const tbl_column *c, mm_buf *b) {
       [TBL_TEXT] = "TEXT", [TBL_MEDIUMTEXT] = "MEDIUMTEXT", [TBL_LONGTEXT] = "LONGTEXT", [TBL_BINARY] = "BINARY",
       [TBL_VARBINARY] = "VARBINARY", [TBL_TINYBLOB] = "TINYBLOB", [TBL_BLOB] = "BLOB", [TBL_MEDIUMBLOB] = "MEDIUMBLOB",
       [TBL_LONGBLOB] = "LONGBLOB", [TBL_DATE] = "DATE", [TBL_TIME] = "TIME", [TBL_DATETIME] = "DATETIME",
-      [TBL_TIMESTAMP] = "TIMESTAMP", [TBL_YEAR] = "YEAR", [TBL_ENUM] = "ENUM", [TBL_SET] = "SET", [TBL_JSON] = "JSON"};
+      [TBL_TIMESTAMP] = "TIMESTAMP", [TBL_YEAR] = "YEAR", [TBL_ENUM] = "ENUM", [TBL_SET] = "\"SET\"", [TBL_JSON] = "JSON"};
   mm_buf_puts(b, names[c->type]);
   switch (c->type) {
   case TBL_DECIMAL:
@@ -484,7 +484,7 @@ static int find_cons(sqlite3_index_info *info, int col, int opmask, mm_vtab *vt,
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (!c->usable || c->iColumn != col || used[i]) continue;
-    if (!(opmask & c->op)) continue;
+    if (c->op > SQLITE_INDEX_CONSTRAINT_GE || !(opmask & c->op)) continue; /* ops are values, not bits */
     if (col >= 0 && !coll_ok(vt, info, i, col)) continue;
     return i;
   }

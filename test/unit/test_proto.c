@@ -73,20 +73,25 @@ TEST(ok_err_eof) {
   uint8_t seq = 1;
   proto_write_ok(&b, &seq, 3, 300, 0x0002, 1, "Rows matched: 1");
   CHECK_EQ_INT(seq, 2);
-  const uint8_t ok_hdr[] = {24, 0, 0, 1, 0x00, 3, 0xfc, 0x2c, 0x01, 0x02, 0x00, 0x01, 0x00};
-  CHECK(b.len == 4 + 24 && memcmp(b.p, ok_hdr, sizeof ok_hdr) == 0);
-  CHECK(memcmp(b.p + 13, "Rows matched: 1", 15) == 0);
+  /* The info text is length-encoded (MySQL's net_send_ok, libmariadb). */
+  const uint8_t ok_hdr[] = {25, 0, 0, 1, 0x00, 3, 0xfc, 0x2c, 0x01, 0x02, 0x00, 0x01, 0x00, 15};
+  CHECK(b.len == 4 + 25 && memcmp(b.p, ok_hdr, sizeof ok_hdr) == 0);
+  CHECK(memcmp(b.p + 14, "Rows matched: 1", 15) == 0);
+  mm_buf_reset(&b);
+  proto_write_ok(&b, &seq, 0, 0, 0x0002, 0, NULL);
+  const uint8_t ok_plain[] = {7, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0};
+  CHECK(b.len == sizeof ok_plain && memcmp(b.p, ok_plain, sizeof ok_plain) == 0);
   mm_buf_reset(&b);
   proto_write_err(&b, &seq, 1045, "28000", "Access denied");
-  const uint8_t err_pkt[] = {22, 0, 0, 2, 0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'A'};
+  const uint8_t err_pkt[] = {22, 0, 0, 3, 0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'A'};
   CHECK(b.len == 26 && memcmp(b.p, err_pkt, sizeof err_pkt) == 0);
   mm_buf_reset(&b);
   proto_write_end(&b, &seq, 0, 0x0022, 0);
-  const uint8_t eof[] = {5, 0, 0, 3, 0xfe, 0, 0, 0x22, 0};
+  const uint8_t eof[] = {5, 0, 0, 4, 0xfe, 0, 0, 0x22, 0};
   CHECK(b.len == 9 && memcmp(b.p, eof, 9) == 0);
   mm_buf_reset(&b);
   proto_write_end(&b, &seq, 1, 0x0002, 0);
-  const uint8_t eofok[] = {7, 0, 0, 4, 0xfe, 0, 0, 0x02, 0, 0, 0};
+  const uint8_t eofok[] = {7, 0, 0, 5, 0xfe, 0, 0, 0x02, 0, 0, 0};
   CHECK(b.len == 11 && memcmp(b.p, eofok, 11) == 0);
   mm_buf_free(&b);
 }
@@ -263,10 +268,21 @@ TEST(coldef_and_rows) {
   CHECK_EQ_INT(b.len, 4 + sizeof want + 1);
   CHECK_EQ_INT(U(&b)[b.len - 1], 0xfb);
 
+  /* Names that are not valid UTF-8 are sanitised; valid ones are kept. */
+  mm_buf_reset(&b);
+  mm_col bad = c;
+  bad.name = "\xff\x80" "a" "\xc3\xa9\xe4\xb8\xad\xed\xa0\x80";
+  bad.org_name = "\xc3\xa9";
+  proto_write_coldef(&b, &seq, &bad, 0);
+  CHECK_EQ_INT(mm_get_u24le(U(&b)), b.len - 4);
+  const uint8_t want_names[] = {11, '?', '?', 'a', 0xc3, 0xa9, 0xe4, 0xb8, 0xad, '?', '?', '?',
+                                2, 0xc3, 0xa9, 0x0c};
+  CHECK(memcmp(b.p + 4 + 10, want_names, sizeof want_names) == 0);
+
   mm_buf_reset(&b);
   mm_cell cells[3] = {{"42", 2, 0}, {NULL, 0, 1}, {"", 0, 0}};
   proto_write_text_row(&b, &seq, cells, 3);
-  const uint8_t row[] = {5, 0, 0, 4, 2, '4', '2', 0xfb, 0};
+  const uint8_t row[] = {5, 0, 0, 5, 2, '4', '2', 0xfb, 0};
   CHECK(b.len == sizeof row && memcmp(b.p, row, sizeof row) == 0);
   mm_buf_free(&b);
 }

@@ -100,7 +100,6 @@ TEST(types_roundtrip) {
                    " dec_ DECIMAL(10,2), f FLOAT, dbl DOUBLE, c CHAR(5), vc VARCHAR(10), tx TEXT, bn BINARY(4),"
                    " vb VARBINARY(8), bl BLOB, dt DATE, tm TIME, dtm DATETIME, ts TIMESTAMP NULL, yr YEAR,"
                    " en ENUM('a','b'), st SET('x','y'), bt BIT(8))"), 0);
-  if (ex("INSERT INTO \"d.types\" VALUES (1, -128, 4294967295, 18446744073709551615, 12, 1.5, 2.25, 1,1,1,1,1,1,1,1,1,1,1,1,1,1)")) fprintf(stderr, "dbg: %s\n", lasterr.msg);
   CHECK_EQ_INT(ex("INSERT INTO \"d.types\" VALUES (1, -128, 4294967295, 18446744073709551615, '12.345', 1.5, 2.25,"
                   " 'ab  ', 'Hello', 'long text', x'0102', x'00ff', x'deadbeef', '2020-02-29', '-12:30:00',"
                   " '2021-03-04 05:06:07', '2022-01-01 00:00:00', 2024, 'B', 'y,x', 255)"), 0);
@@ -245,8 +244,8 @@ TEST(index_scans_and_order) {
   CHECK_EQ_STR(q("SELECT c FROM \"d.ix\" WHERE id BETWEEN 1 AND 4 ORDER BY c"), "a97;a99;B96;B98");
   CHECK(strstr(plan("SELECT c FROM \"d.ix\" WHERE id BETWEEN 1 AND 4 ORDER BY c"), "ORDER BY") != NULL);
   /* an ordered index scan on c */
-  CHECK_EQ_STR(q("SELECT c FROM \"d.ix\" WHERE c > 'b90' ORDER BY c LIMIT 3"), "B90;a91;B92");
-  CHECK_EQ_STR(q("SELECT c FROM \"d.ix\" WHERE c < 'A52' ORDER BY c DESC LIMIT 2"), "a51;B50");
+  CHECK_EQ_STR(q("SELECT c FROM \"d.ix\" WHERE c > 'b90' ORDER BY c LIMIT 3"), "B92;B94;B96");
+  CHECK_EQ_STR(q("SELECT c FROM \"d.ix\" WHERE c < 'A52' ORDER BY c DESC LIMIT 2"), "a51");
   CHECK_EQ_STR(q("SELECT id FROM \"d.ix\" WHERE c = 'A99'"), "1");
   CHECK(strstr(plan("SELECT id FROM \"d.ix\" WHERE id = 5"), "INDEX") != NULL);
   CHECK_EQ_STR(q("SELECT count(*) FROM \"d.ix\" WHERE k = 3 AND id > 20"), "3");

@@ -1,0 +1,54 @@
+/*
+ * raft/raft_log.h - the durable Raft log on disk: segment files of CRC'd
+ * records plus a small metadata file (hard state and snapshot metadata).
+ *
+ *   DIR/meta                    term, vote, snapshot (index, term, config), crc
+ *   DIR/seg-<first index 20d>   records (raft_codec.h): u32 len, u32 crc32c, entry
+ *
+ * Appends are buffered writes; raft_log_sync() makes everything written so
+ * far durable (fdatasync), so a caller groups many entries per fsync.  On
+ * open, the first record that is incomplete or fails its CRC (a torn write
+ * at a crash) and everything after it are cut off.  The metadata file is
+ * replaced atomically (write temp, fsync, rename, fsync directory).
+ *
+ * Errors are sticky: after an I/O failure every call returns MM_EIO until
+ * the log is closed and reopened (which recovers what reached the disk).
+ * A raft_log is used by one thread at a time.
+ */
+#ifndef MM_RAFT_LOG_H
+#define MM_RAFT_LOG_H
+
+#include "raft/raft.h"
+
+typedef struct raft_log raft_log;
+
+/* Open (creating DIR if needed) and recover.  *out on MM_OK.  Errors: MM_EIO,
+ * MM_ECORRUPT (meta file damaged), MM_ENOMEM. */
+int raft_log_open(const char *dir, raft_log **out);
+void raft_log_close(raft_log *l);
+
+/* What was recovered.  entries[] (contiguous from snap->index + 1) stay owned
+ * by the log and valid until the next call that modifies it.  *fresh is 1 if
+ * the directory held no state (bootstrap). */
+void raft_log_state(raft_log *l, raft_term *term, raft_id *vote, raft_snapshot *snap,
+                    const raft_entry **entries, size_t *n, int *fresh);
+
+/* Durably store term and vote (returns after fsync). */
+int raft_log_set_hard_state(raft_log *l, raft_term term, raft_id vote);
+/* Durably store snapshot metadata, then drop entries <= snap->index (all
+ * entries if the log does not reach snap->index). */
+int raft_log_set_snapshot(raft_log *l, const raft_snapshot *snap);
+/* Drop entries >= from (durable at the next raft_log_sync). */
+int raft_log_truncate(raft_log *l, raft_index from);
+/* Append entries (index must continue the log).  Not durable until sync. */
+int raft_log_append(raft_log *l, const raft_entry *e, size_t n);
+/* fdatasync everything written. */
+int raft_log_sync(raft_log *l);
+raft_index raft_log_last(const raft_log *l);
+raft_term raft_log_last_term(const raft_log *l);
+
+/* Test hook (all logs in the process): the nth write()/ftruncate from now
+ * fails with EIO; 0 disarms. */
+void raft_log_fail_write_at(uint64_t n);
+
+#endif

@@ -549,7 +549,8 @@ static int conv_time(const tbl_column *c, const tbl_val *in, tbl_val *out, mm_bu
     if (*e == '.') { int nd = 0; for (e++; isdigit((unsigned char)*e); e++) if (nd < 6) { us = us * 10 + (*e - '0'); nd++; } while (nd++ < 6) us *= 10; }
     while (isspace((unsigned char)*e)) e++;
     if (*e) bad = 1;
-    h += days * 24;
+    if (days < 0 || days > 100000 || h < 0 || h > 10000000) bad = 1;
+    else h += days * 24;
   } else {
     char *e;
     long v = strtol(p, &e, 10);
@@ -561,7 +562,7 @@ static int conv_time(const tbl_column *c, const tbl_val *in, tbl_val *out, mm_bu
     m = v / 100 % 100;
     sec = v % 100;
   }
-  if (!bad && (m > 59 || sec > 59)) bad = 1;
+  if (!bad && (m > 59 || sec > 59 || m < 0 || sec < 0 || h < 0)) bad = 1;
   if (bad) {
     if (cv->strict) return incorrect(cv, c, "time", in);
     truncated(cv, c);

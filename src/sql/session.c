@@ -585,8 +585,8 @@ void sess_col_from_def(mm_col *c, const tbl_def *def, int ci) {
     default: c->type = MYSQL_TYPE_VAR_STRING; c->length = 255;
     }
     if (bin) { c->charset = MM_CS_BINARY; fl |= MM_FLAG_BINARY; }
-  } else {
-    fl |= MM_FLAG_NUM;
+  } else if (tc->type != TBL_BIT) {
+    fl |= MM_FLAG_NUM; /* MySQL does not mark BIT numeric: dumps quote its bytes */
   }
   c->flags = fl;
 }
@@ -596,7 +596,7 @@ void sess_col_from_def(mm_col *c, const tbl_def *def, int ci) {
  * expression columns take their type from it.  Strings are written into
  * *strs (one allocation); returns MM_OK or MM_ENOMEM. */
 typedef struct colfmt { int kind; int scale; } colfmt; /* how to print REALs */
-enum { CF_DEFAULT, CF_DECIMAL, CF_FLOAT, CF_DOUBLE, CF_EXPR_REAL };
+enum { CF_DEFAULT, CF_DECIMAL, CF_FLOAT, CF_DOUBLE, CF_EXPR_REAL, CF_BIT };
 
 static int build_cols(sess *s, sqlite3_stmt *st, int row, mm_col **out_cols, char **out_strs,
                       colfmt **out_fmt) {
@@ -638,8 +638,9 @@ static int build_cols(sess *s, sqlite3_stmt *st, int row, mm_col **out_cols, cha
       if (fmt) {
         tbl_type ty = def->cols[ci].type;
         fmt[i].kind = ty == TBL_DECIMAL ? CF_DECIMAL : ty == TBL_FLOAT ? CF_FLOAT
-                    : ty == TBL_DOUBLE ? CF_DOUBLE : CF_DEFAULT;
-        fmt[i].scale = def->cols[ci].scale;
+                    : ty == TBL_DOUBLE ? CF_DOUBLE : ty == TBL_BIT ? CF_BIT : CF_DEFAULT;
+        fmt[i].scale = ty == TBL_BIT ? (int)((def->cols[ci].length ? def->cols[ci].length : 1) + 7) / 8
+                                     : def->cols[ci].scale;
       }
     } else {
       int ty = row ? sqlite3_column_type(st, i) : SQLITE_TEXT;
@@ -703,6 +704,14 @@ static void cell_text(sqlite3_stmt *st, int i, const colfmt *f, char *buf, size_
   case SQLITE_NULL: c->null = 1; c->p = NULL; c->n = 0; return;
   case SQLITE_INTEGER: {
     long long v = sqlite3_column_int64(st, i);
+    if (f && f->kind == CF_BIT) {
+      /* BIT(n) goes to the client as ceil(n/8) big-endian bytes, as MySQL sends it */
+      int nb = f->scale > 0 && f->scale <= 8 ? f->scale : 8;
+      for (int k = 0; k < nb; k++) buf[k] = (char)((unsigned long long)v >> (8 * (nb - 1 - k)));
+      c->p = buf;
+      c->n = (size_t)nb;
+      return;
+    }
     if (f && f->kind == CF_DECIMAL && f->scale > 0) c->n = (size_t)snprintf(buf, bufn, "%lld.%0*d", v, f->scale, 0);
     else c->n = (size_t)snprintf(buf, bufn, "%lld", v);
     c->p = buf;
@@ -983,6 +992,9 @@ static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed
   int sp = !autocommit_stmt && rw->kind != RW_SELECT;
   if (sp && txn_savepoint(s->txn) != MM_OK) { mm_error_set(&err, 1037, "HY001", "Out of memory"); goto fail; }
   tbl_conn_stmt_begin(s->tc);
+  /* UPDATE, DELETE and locking reads see the latest committed rows, not
+   * the snapshot (InnoDB semantics). */
+  tbl_conn_set_read_latest(s->tc, rw->kind != RW_SELECT || rw->lock != RW_LOCK_NONE);
   s->nwarn = 0;
   mm_error_clear(&s->pending);
   s->fn.stmt_time_us = mm_wall_us();

@@ -76,12 +76,13 @@ static int parse_rhs(sess *s, lex *l, assign *a, mm_error *err) {
   for (;;) {
     lex save = *l;
     int ty = lex_next(l, &t);
-    if (ty == TK_EOF) { end = l->len; break; }
+    if (ty == TK_EOF) break; /* end stays at the last token's end: not past a closing comment */
     if (ty == TK_ERROR) return mm_error_set(err, 1064, "42000", "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '%.*s' at line 1", (int)MM_MIN(t.n, 80), t.p);
     if (lex_is_op(&t, "(")) depth++;
     if (lex_is_op(&t, ")")) depth--;
     if (depth == 0 && lex_is_op(&t, ",")) { *l = save; end = (size_t)(t.p - l->src); break; }
     if (ntok++ == 0) first = t;
+    end = (size_t)(t.p - l->src) + t.n;
   }
   if (ntok == 0) return mm_error_set(err, 1064, "42000", "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '' at line 1");
   int nbe = (s->sql_mode_rw & RW_MODE_NO_BACKSLASH_ESCAPES) != 0;

@@ -135,7 +135,8 @@ static int conv_int(const tbl_column *c, const tbl_val *in, tbl_val *out, tbl_co
   case CODEC_T_UINT: uv = in->u; break;
   case CODEC_T_DOUBLE: d = in->d; isint = 0; break;
   default: {
-    if (c->type == TBL_BIT && in->t == CODEC_T_BLOB) {
+    if (c->type == TBL_BIT && (in->t == CODEC_T_BLOB || in->t == CODEC_T_TEXT)) {
+      /* MySQL reads a string assigned to BIT as its bytes, big-endian */
       if (in->n > 8) return out_of_range(cv, c) ? MM_ESQL : (set_uint(out, hi), MM_OK);
       for (size_t i = 0; i < in->n; i++) uv = uv << 8 | (unsigned char)in->p[i];
       break;

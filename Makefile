@@ -68,6 +68,10 @@ all: $(B)/mmsqld $(TOOL_BINS) $(if $(SIM_SRC),$(B)/raft-sim) $(UNIT_BINS)
 $(B)/mmsqld: $(B)/obj/src/server/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
+# Raft tools need only the log and util (they must build while other modules change).
+$(B)/raft-%: $(B)/obj/tools/raft-%.o $(B)/lib/libmm_raft.a $(B)/lib/libmm_util.a
+	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
+
 $(B)/%: $(B)/obj/tools/%.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 

@@ -313,6 +313,16 @@ static size_t utf8_sanitize(const uint8_t *s, size_t n, uint8_t *out) {
   return o;
 }
 
+/* NUM_FLAG is what client libraries derive from the type (IS_NUM in
+ * mysql_com.h); tools such as mariadb-dump print values of NUM_FLAG columns
+ * unquoted, so it must never be set on other types (BIT, strings, dates). */
+static uint16_t coldef_flags(uint8_t type, uint16_t flags) {
+  int is_num = (type <= MYSQL_TYPE_INT24 && type != MYSQL_TYPE_TIMESTAMP &&
+                type != MYSQL_TYPE_NULL) ||
+               type == MYSQL_TYPE_YEAR || type == MYSQL_TYPE_NEWDECIMAL;
+  return is_num ? flags : (uint16_t)(flags & ~MM_FLAG_NUM);
+}
+
 void proto_write_coldef(mm_buf *b, uint8_t *seq, const mm_col *c, int field_list) {
   const char *strs[5] = {c->db, c->table, c->org_table, c->name, c->org_name};
   size_t lens[5], total = 4 + 13 + (field_list ? 1 : 0);
@@ -344,7 +354,7 @@ void proto_write_coldef(mm_buf *b, uint8_t *seq, const mm_col *c, int field_list
   mm_put_u16le(p, c->charset);
   mm_put_u32le(p + 2, c->length);
   p[6] = c->type;
-  mm_put_u16le(p + 7, c->flags);
+  mm_put_u16le(p + 7, coldef_flags(c->type, c->flags));
   p[9] = c->decimals;
   p[10] = 0;
   p[11] = 0;

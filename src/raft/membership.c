@@ -155,7 +155,7 @@ int raft_compact(raft *r, raft_index index, raft_snapshot *out) {
   raft__conf_at(r, index, &s.conf);
   size_t drop = (size_t)(index - r->snap.index);
   for (size_t i = 0; i < drop; i++) raft_entry_unref(&r->log[i]);
-  memmove(r->log, r->log + drop, (r->n - drop) * sizeof *r->log);
+  if (r->n > drop) memmove(r->log, r->log + drop, (r->n - drop) * sizeof *r->log);
   r->n -= drop;
   r->snap = s;
   if (r->conf_index < index) r->conf_index = index;

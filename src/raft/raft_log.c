@@ -238,7 +238,7 @@ static int load_segments(raft_log *l) {
   }
   closedir(d);
   if (rc != MM_OK) { mm_free(firsts); return rc; }
-  qsort(firsts, nf, sizeof *firsts, cmp_idx);
+  if (nf) qsort(firsts, nf, sizeof *firsts, cmp_idx);
   size_t cap_loaded = 0;
   int cut = 0;
   for (size_t i = 0; i < nf && rc == MM_OK; i++) {
@@ -401,11 +401,11 @@ int raft_log_set_snapshot(raft_log *l, const raft_snapshot *s) {
   while (k + 1 < l->nsegs && l->segs[k + 1].first <= s->index + 1) k++;
   if (k == 0) return MM_OK;
   for (size_t i = 0; i < k; i++) seg_remove(l, i);
-  memmove(l->segs, l->segs + k, (l->nsegs - k) * sizeof(seg));
+  if (l->nsegs > k) memmove(l->segs, l->segs + k, (l->nsegs - k) * sizeof(seg));
   l->nsegs -= k;
   size_t drop = (size_t)(l->segs[0].first - 1 - l->base);
-  memmove(l->off, l->off + drop, (l->n - drop) * sizeof *l->off);
-  memmove(l->segi, l->segi + drop, (l->n - drop) * sizeof *l->segi);
+  if (l->n > drop) memmove(l->off, l->off + drop, (l->n - drop) * sizeof *l->off);
+  if (l->n > drop) memmove(l->segi, l->segi + drop, (l->n - drop) * sizeof *l->segi);
   l->n -= drop;
   for (size_t i = 0; i < l->n; i++) l->segi[i] -= (uint32_t)k;
   l->base = l->segs[0].first - 1;

@@ -316,7 +316,7 @@ int raft__handle_snapshot(raft *r, const raft_msg *m) {
     r->out_base = s->index;
   }
   for (size_t i = 0; i < drop; i++) raft_entry_unref(&r->log[i]);
-  memmove(r->log, r->log + drop, (r->n - drop) * sizeof *r->log);
+  if (r->n > drop) memmove(r->log, r->log + drop, (r->n - drop) * sizeof *r->log);
   r->n -= drop;
   size_t k = 0;
   for (size_t i = 0; i < r->persist.n; i++) {
@@ -439,7 +439,7 @@ int raft__reads_check(raft *r) {
     done++;
   }
   if (done) {
-    memmove(r->reads.v, r->reads.v + done, (r->reads.n - done) * sizeof(raft_read));
+    if (r->reads.n > done) memmove(r->reads.v, r->reads.v + done, (r->reads.n - done) * sizeof(raft_read));
     r->reads.n -= done;
   }
   return r->failed;

@@ -78,6 +78,14 @@ static const char *txt(val_t *v, size_t *n) {
 
 /* ---- numbers ------------------------------------------------------------- */
 
+/* double -> int64 truncating, saturating at +-INT64_MAX, NaN -> 0 (no UB). */
+static int64_t d2i(double d) {
+  if (d != d) return 0;
+  if (d >= 9.2233720368547758e18) return INT64_MAX;
+  if (d <= -9.2233720368547758e18) return -INT64_MAX;
+  return (int64_t)d;
+}
+
 enum { N_NULL = 0, N_INT, N_REAL };
 /* MySQL's number of a value: integers stay integers, strings by their
  * longest numeric prefix ('12abc' -> 12, 'abc' -> 0). */
@@ -85,7 +93,7 @@ static int num(val_t *v, int64_t *i, double *d) {
   switch (sqlite3_value_type(v)) {
   case SQLITE_NULL: return N_NULL;
   case SQLITE_INTEGER: *i = sqlite3_value_int64(v); *d = (double)*i; return N_INT;
-  case SQLITE_FLOAT: *d = sqlite3_value_double(v); *i = (int64_t)*d; return N_REAL;
+  case SQLITE_FLOAT: *d = sqlite3_value_double(v); *i = d2i(*d); return N_REAL;
   default: {
     const char *s = (const char *)sqlite3_value_text(v);
     if (!s) { *i = 0; *d = 0; return N_INT; }
@@ -106,7 +114,7 @@ static int num(val_t *v, int64_t *i, double *d) {
     for (const char *q = s; q < e; q++)
       if (*q == '.' || *q == 'e' || *q == 'E') isint = 0;
     if (isint && *d >= -9.2e18 && *d <= 9.2e18) { *i = strtoll(s, NULL, 10); return N_INT; }
-    *i = (int64_t)*d;
+    *i = d2i(*d);
     return N_REAL;
   }
   }
@@ -115,12 +123,8 @@ static double dbl(val_t *v) { int64_t i; double d; num(v, &i, &d); return d; }
 static int64_t i64(val_t *v) {
   int64_t i; double d;
   int k = num(v, &i, &d);
-  if (k == N_REAL) {
-    if (d >= 9.2233720368547758e18) return INT64_MAX;
-    if (d <= -9.2233720368547758e18) return INT64_MIN;
-    return (int64_t)llround(d);
-  }
-  return i;
+  if (k == N_REAL) return d2i(round(d));
+  return i == INT64_MIN ? -INT64_MAX : i; /* so that callers may negate */
 }
 static int is_num_type(val_t *v) { int t = sqlite3_value_type(v); return t == SQLITE_INTEGER || t == SQLITE_FLOAT; }
 
@@ -363,8 +367,8 @@ static int parse_dt_str(const char *s, size_t n, dtm *t) {
   if (q >= e || !ispunct((unsigned char)*q)) return DT_NONE;
   q++;
   if (!digits(&q, e, &d)) return DT_NONE;
-  t->y = (int)(na <= 2 ? (a < 70 ? 2000 + a : 1900 + a) : a);
   if (a > 9999) return DT_NONE;
+  t->y = (int)(na <= 2 ? (a < 70 ? 2000 + a : 1900 + a) : a);
   t->mo = (int)(mo > 99 ? 99 : mo);
   t->d = (int)(d > 99 ? 99 : d);
   t->kind = DT_DATE;
@@ -405,8 +409,8 @@ static int time_tail(const char *p, const char *e, dtm *t) {
       if (!digits(&q, e, &c) || c > 59) return DT_NONE;
     }
   }
+  if (days > 34 || a > 838 || days * 24 + a > 838) return DT_NONE;
   t->h = (int)(days * 24 + a);
-  if (days > 34 || t->h > 838) return DT_NONE;
   t->mi = (int)b; t->s = (int)c;
   if (q < e && *q == '.') { q++; t->us = frac_us(&q, e, &t->fsp); }
   if (q != e) return DT_NONE;
@@ -653,6 +657,8 @@ static void f_str_to_date(ctx_t *c, int argc, val_t **argv) {
     char ch = f[++i];
     int64_t v = 0;
     int nd;
+    if (ch != '%')
+      while (p < e && isspace((unsigned char)*p)) p++; /* MySQL skips spaces before each field */
     const char *q;
     switch (ch) {
 #define NUM(maxd) do { q = p; while (p < e && p - q < (maxd) && isdigit((unsigned char)*p)) { v = v * 10 + (*p - '0'); p++; } if (p == q) goto bad; } while (0)
@@ -846,7 +852,7 @@ static void f_from_days(ctx_t *c, int argc, val_t **argv) {
 static void f_makedate(ctx_t *c, int argc, val_t **argv) {
   NULL_IF_ANY_NULL();
   int64_t y = i64(argv[0]), doy = i64(argv[1]);
-  if (doy <= 0 || y < 0 || y > 9999) { sqlite3_result_null(c); return; }
+  if (doy <= 0 || doy > 3660000 || y < 0 || y > 9999) { sqlite3_result_null(c); return; }
   if (y < 70) y += 2000; else if (y < 100) y += 1900;
   dtm t;
   memset(&t, 0, sizeof t);
@@ -893,8 +899,8 @@ static void f_sec_to_time(ctx_t *c, int argc, val_t **argv) {
   NULL_IF_ANY_NULL();
   int64_t i;
   double d;
-  if (num(argv[0], &i, &d) == N_REAL) res_time_us(c, (int64_t)llround(d * 1e6), 6);
-  else res_time_us(c, i * 1000000, 0);
+  if (num(argv[0], &i, &d) == N_REAL) res_time_us(c, d2i(round(d * 1e6)), 6);
+  else res_time_us(c, i > 9000000000000LL ? 9000000000000LL * 1000000 : i < -9000000000000LL ? -9000000000000LL * 1000000 : i * 1000000, 0);
 }
 static void f_addtime(ctx_t *c, int argc, val_t **argv) {
   int sub = sqlite3_user_data(c) == NULL;
@@ -938,16 +944,20 @@ static int interval_of(val_t *v, int unit, int64_t *months, int64_t *us) {
     double d;
     int k = num(v, &i, &d);
     if (k == N_NULL) return 0;
-    if (unit == U_SECOND && k == N_REAL) { *us = (int64_t)llround(d * 1e6); return 1; }
-    if (k == N_REAL) i = (int64_t)llround(d);
+    if (unit == U_SECOND && k == N_REAL) {
+      if (fabs(d) > 1e12) return 0;
+      *us = d2i(round(d * 1e6));
+      return 1;
+    }
+    if (k == N_REAL) i = d2i(round(d));
     if (i > 1000000000000LL || i < -1000000000000LL) return 0;
     switch (unit) {
     case U_MICROSECOND: *us = i; break;
     case U_SECOND: *us = i * 1000000; break;
-    case U_MINUTE: *us = i * 60000000; break;
-    case U_HOUR: *us = i * 3600000000LL; break;
-    case U_DAY: *us = i * US_DAY; break;
-    case U_WEEK: *us = i * 7 * US_DAY; break;
+    case U_MINUTE: if (i > 10000000000LL || i < -10000000000LL) return 0; *us = i * 60000000; break;
+    case U_HOUR: if (i > 100000000 || i < -100000000) return 0; *us = i * 3600000000LL; break;
+    case U_DAY: if (i > 10000000 || i < -10000000) return 0; *us = i * US_DAY; break;
+    case U_WEEK: if (i > 1000000 || i < -1000000) return 0; *us = i * 7 * US_DAY; break;
     case U_MONTH: *months = i; break;
     case U_QUARTER: *months = i * 3; break;
     case U_YEAR: *months = i * 12; break;
@@ -976,10 +986,11 @@ static int interval_of(val_t *v, int unit, int64_t *months, int64_t *us) {
     for (int k = nd[nv - 1]; k < 6; k++) comp[6] *= 10;
   }
   for (int k = first; k <= last; k++) {
-    if (comp[k] > 1000000000000LL) return 0;
-    if (k <= 1) *months += comp[k] * mult[k];
-    else *us += comp[k] * mult[k];
+    int64_t x;
+    if (comp[k] > 1000000000000LL || __builtin_mul_overflow(comp[k], mult[k], &x)) return 0;
+    if (k <= 1 ? __builtin_add_overflow(*months, x, months) : __builtin_add_overflow(*us, x, us)) return 0;
   }
+  if (*us > 4000000000000000000LL) return 0; /* far beyond any date */
   if (neg) { *months = -*months; *us = -*us; }
   return 1;
 }
@@ -1144,7 +1155,7 @@ static void f_substring(ctx_t *c, int argc, val_t **argv) {
   int64_t pos = i64(argv[1]);
   int64_t len = argc > 2 ? i64(argv[2]) : INT64_MAX;
   int64_t nc = s_count(s);
-  if (pos == 0 || len <= 0 || pos > nc || -pos > nc) { res_s(c, s, "", 0); return; }
+  if (pos == 0 || len <= 0 || pos > nc || pos < -nc) { res_s(c, s, "", 0); return; }
   int64_t start = pos > 0 ? pos - 1 : nc + pos;
   size_t a = s_off(s, start);
   size_t b = len >= nc - start ? s.n : a + s_off((sarg){s.p + a, s.n - a, s.bin}, len);
@@ -1288,7 +1299,7 @@ static void f_repeat(ctx_t *c, int argc, val_t **argv) {
   sarg s = sget(argv[0]);
   int64_t n = i64(argv[1]);
   if (n <= 0 || s.n == 0) { res_s(c, s, "", 0); return; }
-  if ((uint64_t)n * s.n > MAX_RESULT_LEN) { sqlite3_result_null(c); return; }
+  if ((uint64_t)n > MAX_RESULT_LEN || (uint64_t)n * s.n > MAX_RESULT_LEN) { sqlite3_result_null(c); return; }
   mm_buf b;
   mm_buf_init(&b);
   for (int64_t k = 0; k < n && !b.oom; k++) mm_buf_append(&b, s.p, s.n);
@@ -1610,9 +1621,9 @@ static void conv_impl(ctx_t *c, val_t *nv, int64_t from, int64_t to) {
     v = v * (uint64_t)af + (uint64_t)d;
   }
   if (ovf) v = UINT64_MAX;
-  if (neg) v = (uint64_t)(-(int64_t)v);
+  if (neg) v = 0 - v;
   int oneg = 0;
-  if (to < 0 && (int64_t)v < 0) { oneg = 1; v = (uint64_t)(-(int64_t)v); }
+  if (to < 0 && (v >> 63)) { oneg = 1; v = 0 - v; }
   char b[72];
   int w = 71;
   b[w] = 0;
@@ -2153,6 +2164,7 @@ static void f_version(ctx_t *c, int argc, val_t **argv) {
 static void f_connection_id(ctx_t *c, int argc, val_t **argv) { sqlite3_result_int64(c, ST(c)->conn_id); }
 static void f_sleep(ctx_t *c, int argc, val_t **argv) {
   double d = dbl(argv[0]);
+  if (d > 3600) d = 3600;
   if (d > 0) {
     struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
     nanosleep(&ts, NULL);

@@ -77,12 +77,13 @@ typedef struct rw_out {
   int calc_found_rows;
   /* INSERT ... ON DUPLICATE KEY UPDATE: non-empty when present.  An UPDATE
    * statement text of the form  UPDATE "db.t" AS "t" SET <assignments>
-   * WHERE rowid = ?N  in which each VALUES(col) of the original became
-   * ?K, a parameter numbered after the statement's own ones: K-1 - nparams
-   * is the position of col in `dup_cols`.  The session runs it for each
-   * inserted row that hit a duplicate, with the row's values and rowid. */
+   * WHERE rowid = ?1  in which each VALUES(col) (or new.col) of the
+   * original became ?K, K-2 being the position of col in `dup_cols`.  '?'
+   * placeholders in the assignments are refused (1235).  The session runs
+   * it for each inserted row that hit a duplicate, with the row's rowid and
+   * values. */
   mm_buf dup_update;
-  char **dup_cols;   /* column names, in INSERT order (all of the table's if the INSERT names none: then NULL and the session fills from the catalog) */
+  char **dup_cols;   /* the columns named in VALUES(col) / alias.col, in order of first use (?2 is dup_cols[0]); NULL if none */
   int ndup_cols;
   char *table_db;    /* INSERT/REPLACE/UPDATE/DELETE: target table */
   char *table_name;

@@ -95,7 +95,8 @@ int sess_send_ok(sess *s, mm_sink *out, uint64_t affected, uint64_t insert_id, c
 
 /* ---- variables ------------------------------------------------------------ */
 static int VI_AUTOCOMMIT, VI_SQL_MODE, VI_TX_ISO, VI_TRANSACTION_ISO, VI_TIME_ZONE,
-    VI_MAX_PACKET, VI_TX_RO, VI_TRANSACTION_RO, VI_LAST_INSERT_ID, VI_IDENTITY, VI_READ_ONLY;
+    VI_MAX_PACKET, VI_TX_RO, VI_TRANSACTION_RO, VI_LAST_INSERT_ID, VI_IDENTITY, VI_READ_ONLY,
+    VI_LOCK_WAIT_TIMEOUT;
 static pthread_once_t vi_once = PTHREAD_ONCE_INIT;
 static void vi_init(void) {
 #define VI(v, n) v = var_find(n, strlen(n))
@@ -110,6 +111,7 @@ static void vi_init(void) {
   VI(VI_LAST_INSERT_ID, "last_insert_id");
   VI(VI_IDENTITY, "identity");
   VI(VI_READ_ONLY, "read_only");
+  VI(VI_LOCK_WAIT_TIMEOUT, "innodb_lock_wait_timeout");
 #undef VI
 }
 
@@ -504,8 +506,8 @@ int sess_commit(sess *s, mm_error *err) {
   s->explicit_txn = 0;
   savepoints_clear(s);
   tbl_conn_set_txn(s->tc, NULL);
-  if (!txn_has_writes(t)) { txn_rollback(t); return MM_OK; }
-  return txn_commit(t, err);
+  if (!txn_has_writes(t) && !txn_aborted(t)) { txn_rollback(t); return MM_OK; }
+  return txn_commit(t, err); /* 1213 if the txn was a deadlock victim or brute-force aborted */
 }
 
 void sess_rollback(sess *s) {
@@ -988,7 +990,27 @@ static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed
       autocommit_stmt = 1;
     }
   }
+  if (txn_aborted(s->txn)) { /* deadlock victim or brute-force aborted since the last statement */
+    sess_rollback(s);
+    mm_error_set(&err, 1213, "40001", "Deadlock found when trying to get lock; try restarting transaction");
+    goto fail;
+  }
   txn_statement_start(s->txn);
+  /* Row locks (issue 3): UPDATE, DELETE and locking reads read the latest
+   * committed rows and lock each row before reading it; INSERT / REPLACE
+   * read their sources at latest under S locks (as InnoDB). */
+  txn_set_lock_wait_timeout(s->txn, s->vars[VI_LOCK_WAIT_TIMEOUT].i * 1000);
+  if (rw->kind == RW_UPDATE || rw->kind == RW_DELETE || rw->lock != RW_LOCK_NONE) {
+    tbl_conn_set_read_latest(s->tc, 1);
+    tbl_conn_set_lock(s->tc, rw->lock == RW_LOCK_SHARE ? TXN_LOCK_S : TXN_LOCK_X,
+                      rw->lock_wait == RW_NOWAIT ? TXN_NOWAIT : rw->lock_wait == RW_SKIP_LOCKED ? TXN_SKIP_LOCKED : TXN_WAIT);
+  } else if (rw->kind == RW_INSERT || rw->kind == RW_REPLACE) {
+    tbl_conn_set_read_latest(s->tc, 1);
+    tbl_conn_set_lock(s->tc, rw->dup_update.len ? TXN_LOCK_X : TXN_LOCK_S, TXN_WAIT);
+  } else {
+    tbl_conn_set_read_latest(s->tc, 0);
+    tbl_conn_set_lock(s->tc, TXN_LOCK_NONE, TXN_WAIT);
+  }
   int sp = !autocommit_stmt && rw->kind != RW_SELECT;
   if (sp && txn_savepoint(s->txn) != MM_OK) { mm_error_set(&err, 1037, "HY001", "Out of memory"); goto fail; }
   tbl_conn_stmt_begin(s->tc);
@@ -1009,7 +1031,8 @@ static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed
   if (rc == MM_ESQL || rc == 2) {
     /* statement failed: undo only this statement */
     if (sp) txn_rollback_to_savepoint(s->txn);
-    if (autocommit_stmt) sess_rollback(s);
+    /* 1213: the whole transaction is rolled back (1205 only the statement) */
+    if (autocommit_stmt || err.code == 1213 || txn_aborted(s->txn)) sess_rollback(s);
     if (own) sqlite3_finalize(st);
     if (rc == 2) return 0;
     return sess_send_error(s, out, &err);

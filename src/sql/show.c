@@ -123,9 +123,19 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   uint64_t q = inst->stat_questions, conns = inst->stat_connections, ab = inst->stat_aborted_connects,
            slow = inst->stat_slow_queries;
   pthread_mutex_unlock(&inst->mu);
+  txn_stats ts;
+  txn_get_stats(inst->st, &ts);
   rb_kv(b, "Aborted_connects", "%llu", (unsigned long long)ab);
   rb_kv(b, "Connections", "%llu", (unsigned long long)conns);
+  /* issue 3: row locks, the commit pipeline, the oldest open snapshot */
+  rb_kv(b, "Innodb_deadlocks", "%llu", (unsigned long long)ts.deadlocks);
+  rb_kv(b, "Innodb_row_lock_current_waits", "%d", ts.lock_current_waits);
+  rb_kv(b, "Innodb_row_lock_timeouts", "%llu", (unsigned long long)ts.lock_timeouts);
+  rb_kv(b, "Innodb_row_lock_waits", "%llu", (unsigned long long)ts.lock_waits);
   rb_kv(b, "Max_used_connections", "%d", threads);
+  rb_kv(b, "mmsql_commit_groups", "%llu", (unsigned long long)ts.commit_groups);
+  rb_kv(b, "mmsql_commits", "%llu", (unsigned long long)ts.commits);
+  rb_kv(b, "mmsql_oldest_snapshot_age_ms", "%llu", (unsigned long long)ts.oldest_snapshot_age_ms);
   rb_kv(b, "Queries", "%llu", (unsigned long long)q);
   rb_kv(b, "Questions", "%llu", (unsigned long long)q);
   rb_kv(b, "Slow_queries", "%llu", (unsigned long long)slow);
@@ -138,8 +148,9 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   rb_kv(b, "wsrep_cluster_status", "Primary");
   rb_kv(b, "wsrep_connected", "ON");
   rb_kv(b, "wsrep_flow_control_paused", "0.000000");
-  rb_kv(b, "wsrep_local_bf_aborts", "0");
-  rb_kv(b, "wsrep_local_cert_failures", "0");
+  rb_kv(b, "wsrep_last_committed", "%llu", (unsigned long long)ts.applied_pos);
+  rb_kv(b, "wsrep_local_bf_aborts", "%llu", (unsigned long long)ts.bf_aborts);
+  rb_kv(b, "wsrep_local_cert_failures", "%llu", (unsigned long long)ts.cert_failures);
   rb_kv(b, "wsrep_local_recv_queue", "0");
   rb_kv(b, "wsrep_local_send_queue", "0");
   rb_kv(b, "wsrep_local_state", "4");

@@ -372,7 +372,7 @@ int codec_key_append(mm_buf *out, int kc, const tbl_val *v, uint32_t prefix_char
     int len;
     if (v->t == CODEC_T_INT) len = snprintf(buf, sizeof buf, "%lld", (long long)v->i);
     else if (v->t == CODEC_T_UINT) len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->u);
-    else len = snprintf(buf, sizeof buf, "%.17g", v->d);
+    else len = snprintf(buf, sizeof buf, "%.15g", v->d);
     if (strchr(buf, 'e') || strchr(buf, 'E')) len = snprintf(buf, sizeof buf, "%.30f", v->d);
     put_decimal(out, buf, (size_t)MM_MIN(len, (int)sizeof buf - 1));
     break;

@@ -61,6 +61,14 @@ void tbl_conn_set_mode(tbl_conn *tc, unsigned mode_bits);
  * UPDATE / FOR SHARE), as InnoDB reads them.  Writes always check
  * uniqueness and re-read the row being changed at latest. */
 void tbl_conn_set_read_latest(tbl_conn *tc, int on);
+/* Row locks taken by the next statements' latest scans (read_latest on):
+ * mode TXN_LOCK_NONE / TXN_LOCK_S / TXN_LOCK_X and policy TXN_WAIT /
+ * TXN_NOWAIT / TXN_SKIP_LOCKED (txn.h).  Each row a scan reaches is locked
+ * before it is read (then re-read at latest), so UPDATE ... SET n = n + 1
+ * never loses an update.  Writes always X-lock the primary key and the
+ * unique-index entries of the rows they write or delete.  A lock failure
+ * fails the statement with 1205 / 1213 / 3572 in tbl_conn_error(). */
+void tbl_conn_set_lock(tbl_conn *tc, int mode, int policy);
 /* Session time zone offset in seconds, for CURRENT_TIMESTAMP defaults. */
 void tbl_conn_set_tz(tbl_conn *tc, int offset_seconds);
 

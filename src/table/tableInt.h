@@ -13,6 +13,8 @@ struct tbl_conn {
   store *st;             /* not owned */
   txn *txn;              /* current transaction (not owned), may be NULL */
   int read_latest;       /* scans read the latest committed rows (UPDATE/DELETE/locking reads) */
+  int lock_mode;         /* TXN_LOCK_*: rows reached by latest scans are locked first */
+  int lock_policy;       /* TXN_WAIT / TXN_NOWAIT / TXN_SKIP_LOCKED */
   unsigned mode;         /* TBL_MODE_* */
   int tz_offset;         /* seconds east of UTC */
   int autoinc_offset;    /* 1..16 */

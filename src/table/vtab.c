@@ -207,6 +207,7 @@ typedef struct mm_vtab {
   tbl_val *dflt;      /* converted DEFAULT per column (t = -1: none/NULL handled apart) */
   mm_buf *dbuf;
   mm_buf row, oldrow, pk, oldpk, key, key2, tmp, msg;
+  mm_buf lk;          /* lock_key scratch */
   mm_cursor *spare;
   unsigned char *given;  /* INSERT: columns the statement names (see insert_given) */
   uint64_t given_gen;
@@ -218,6 +219,7 @@ struct mm_cursor {
   txn_iter *it;
   int slot;           /* index slot, -1 = clustered */
   int point, desc, eof, latest;
+  int lock;           /* TXN_LOCK_* taken on each row reached (latest scans) */
   mm_buf lo, hi, row, pk, vbuf;
   tbl_val *cells;
   int ncells, decoded;
@@ -243,6 +245,7 @@ static int fail(mm_vtab *vt, int rc, int code, const char *state, const char *fm
 }
 
 static int fail_io(mm_vtab *vt, int rc) {
+  if (rc == MM_ESQL) return SQLITE_ERROR; /* error already set (lock_key) */
   if (rc == MM_ENOMEM) return fail(vt, SQLITE_NOMEM, 1037, "HY001", "Out of memory");
   return fail(vt, SQLITE_IOERR, 1030, "HY000", "Got error %d \"%s\" from storage engine", rc, mm_strerror(rc));
 }
@@ -325,6 +328,7 @@ static void vt_free(mm_vtab *vt) {
   mm_buf_free(&vt->key);
   mm_buf_free(&vt->key2);
   mm_buf_free(&vt->tmp);
+  mm_buf_free(&vt->lk);
   mm_buf_free(&vt->msg);
   if (vt->spare) {
     mm_cursor *c = vt->spare;
@@ -714,6 +718,29 @@ static int key_succ(mm_buf *b) {
   return 0;
 }
 
+/* Row lock on the row with primary key pk (its clustered key) or, pk_id 0,
+ * on the full key `pk` itself (unique-index entries).  MM_OK, MM_EBUSY
+ * (SKIP LOCKED: not granted), or MM_ESQL / MM_ENOMEM with the statement's
+ * error set (1205, 1213, 3572). */
+static int lock_key(mm_vtab *vt, int mode, int policy, uint32_t pk_id, const char *pk, size_t pklen) {
+  mm_buf *k = &vt->lk;
+  const char *kp = pk;
+  size_t kl = pklen;
+  if (pk_id) {
+    mm_buf_reset(k);
+    codec_key_index_prefix(k, pk_id);
+    mm_buf_append(k, pk, pklen);
+    if (k->oom) return MM_ENOMEM;
+    kp = k->p;
+    kl = k->len;
+  }
+  mm_error e;
+  mm_error_clear(&e);
+  int rc = txn_lock_row(vt->tc->txn, kp, kl, mode, policy, &e);
+  if (rc == MM_ESQL || (rc == MM_ENOMEM && e.code)) { set_err(vt, &e); return MM_ESQL; }
+  return rc;
+}
+
 /* Load the row whose clustered key is 0x10 id pk into c->row. */
 static int fetch_row(mm_cursor *c, const char *pk, size_t pklen) {
   mm_vtab *vt = c->vt;
@@ -722,6 +749,17 @@ static int fetch_row(mm_cursor *c, const char *pk, size_t pklen) {
   mm_buf_append(&vt->key2, pk, pklen);
   if (vt->key2.oom) return MM_ENOMEM;
   return txn_get_buf(vt->tc->txn, vt->key2.p, vt->key2.len, c->latest, &c->row);
+}
+
+/* Locking scans (c->lock): lock the row c->pk, then read it at latest.
+ * MM_OK (c->row loaded), MM_ENOTFOUND (skip: SKIP LOCKED, or the row went
+ * away while we waited), or an error (MM_ESQL: statement error set). */
+static int lock_and_fetch(mm_cursor *c) {
+  mm_vtab *vt = c->vt;
+  int rc = lock_key(vt, c->lock, vt->tc->lock_policy, vt->pk_id, c->pk.p, c->pk.len);
+  if (rc == MM_EBUSY) return MM_ENOTFOUND;
+  if (rc) return rc;
+  return fetch_row(c, c->pk.p, c->pk.len);
 }
 
 /* Position on the current iterator entry: fill c->pk and c->row. */
@@ -737,25 +775,28 @@ static int load_entry(mm_cursor *c) {
       mm_buf_reset(&c->pk);
       mm_buf_reset(&c->row);
       mm_buf_append(&c->pk, k + 5, kl - 5);
-      mm_buf_append(&c->row, v, vl);
-      return c->pk.oom || c->row.oom ? MM_ENOMEM : MM_OK;
-    }
-    /* secondary entry -> pk -> row */
-    mm_buf_reset(&c->pk);
-    if (vl > 0) mm_buf_append(&c->pk, v, vl);
-    else {
-      const tbl_index *ix = &vt->def->indexes[c->slot];
-      size_t off = 5;
-      for (int q = 0; q < ix->ncols; q++) {
-        long s = codec_key_skip((const unsigned char *)k + off, kl - off, vt->kc[ix->cols[q]]);
-        if (s < 0) return MM_ECORRUPT;
-        off += (size_t)s;
+      if (!c->lock) {
+        mm_buf_append(&c->row, v, vl);
+        return c->pk.oom || c->row.oom ? MM_ENOMEM : MM_OK;
       }
-      mm_buf_append(&c->pk, k + off, kl - off);
+    } else {
+      /* secondary entry -> pk -> row */
+      mm_buf_reset(&c->pk);
+      if (vl > 0) mm_buf_append(&c->pk, v, vl);
+      else {
+        const tbl_index *ix = &vt->def->indexes[c->slot];
+        size_t off = 5;
+        for (int q = 0; q < ix->ncols; q++) {
+          long s = codec_key_skip((const unsigned char *)k + off, kl - off, vt->kc[ix->cols[q]]);
+          if (s < 0) return MM_ECORRUPT;
+          off += (size_t)s;
+        }
+        mm_buf_append(&c->pk, k + off, kl - off);
+      }
     }
     if (c->pk.oom) return MM_ENOMEM;
-    int rc = fetch_row(c, c->pk.p, c->pk.len);
-    if (rc == MM_ENOTFOUND) { /* index entry without row: skip (should not happen) */
+    int rc = c->lock ? lock_and_fetch(c) : fetch_row(c, c->pk.p, c->pk.len);
+    if (rc == MM_ENOTFOUND) { /* skipped, deleted meanwhile, or index entry without row */
       if (c->desc) txn_iter_prev(c->it); else txn_iter_next(c->it);
       continue;
     }
@@ -790,6 +831,7 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int plan, const char *idxStr, int
   c->eof = 1;
   c->decoded = 0;
   c->latest = vt->tc->read_latest;
+  c->lock = c->latest ? vt->tc->lock_mode : 0;
   c->desc = !!(plan & P_DESC);
   c->slot = P_SLOT(plan) == 0xFF ? -1 : P_SLOT(plan);
   int rc;
@@ -797,7 +839,7 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int plan, const char *idxStr, int
     rc = rowid_to_pk(vt, sqlite3_value_int64(argv[0]), &c->pk);
     if (rc == MM_ENOTFOUND || sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER) return SQLITE_OK;
     if (rc) return fail_io(vt, rc);
-    rc = fetch_row(c, c->pk.p, c->pk.len);
+    rc = c->lock ? lock_and_fetch(c) : fetch_row(c, c->pk.p, c->pk.len);
     if (rc == MM_ENOTFOUND) return SQLITE_OK;
     if (rc) return fail_io(vt, rc);
     c->point = 1;
@@ -823,13 +865,14 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int plan, const char *idxStr, int
     if (ix->primary) {
       mm_buf_reset(&c->pk);
       mm_buf_append(&c->pk, c->lo.p + 5, c->lo.len - 5);
-      rc = txn_get_buf(t, c->lo.p, c->lo.len, c->latest, &c->row);
+      if (c->lock) rc = c->pk.oom ? MM_ENOMEM : lock_and_fetch(c);
+      else rc = txn_get_buf(t, c->lo.p, c->lo.len, c->latest, &c->row);
     } else {
       rc = txn_get_buf(t, c->lo.p, c->lo.len, c->latest, &c->vbuf);
       if (rc == MM_OK) {
         mm_buf_reset(&c->pk);
         mm_buf_append(&c->pk, c->vbuf.p, c->vbuf.len);
-        rc = fetch_row(c, c->pk.p, c->pk.len);
+        rc = c->lock ? lock_and_fetch(c) : fetch_row(c, c->pk.p, c->pk.len);
       }
     }
     if (rc == MM_ENOTFOUND) return SQLITE_OK;
@@ -979,6 +1022,23 @@ static int index_key(mm_vtab *vt, int s, const tbl_val *vals, const mm_buf *pk, 
   return out->oom ? MM_ENOMEM : MM_OK;
 }
 
+/* Write locks: X on the row key of pk and on every unique-index entry the
+ * row vals would have, taken before the uniqueness checks (which read at
+ * latest), as InnoDB locks the keys it inserts. */
+static int lock_write_keys(mm_vtab *vt, const tbl_val *vals, const mm_buf *pk) {
+  int rc;
+  if (vt->def->has_pk && (rc = lock_key(vt, TXN_LOCK_X, TXN_WAIT, vt->pk_id, pk->p, pk->len))) return rc;
+  for (int s = 0; s < vt->def->nindexes; s++) {
+    const tbl_index *ix = &vt->def->indexes[s];
+    if (ix->primary || !ix->unique) continue;
+    int uniq;
+    if ((rc = index_key(vt, s, vals, pk, &vt->key, &uniq))) return rc;
+    if (!uniq) continue;
+    if ((rc = lock_key(vt, TXN_LOCK_X, TXN_WAIT, 0, vt->key.p, vt->key.len))) return rc;
+  }
+  return MM_OK;
+}
+
 static int put_row(mm_vtab *vt, const mm_buf *pk, const mm_buf *row) {
   mm_buf_reset(&vt->key);
   codec_key_index_prefix(&vt->key, vt->pk_id);
@@ -1021,7 +1081,9 @@ static int read_row(mm_vtab *vt, const char *pk, size_t pklen, mm_buf *buf, tbl_
 }
 
 static int delete_row(mm_vtab *vt, const char *pk, size_t pklen, mm_buf *rowbuf, tbl_val *vals) {
-  int rc = read_row(vt, pk, pklen, rowbuf, vals);
+  int rc = lock_key(vt, TXN_LOCK_X, TXN_WAIT, vt->pk_id, pk, pklen);
+  if (rc) return rc;
+  rc = read_row(vt, pk, pklen, rowbuf, vals);
   if (rc) return rc;
   mm_buf pkb = {.p = (char *)pk, .len = pklen};
   if ((rc = put_indexes(vt, vals, &pkb, 1, NULL))) return rc;
@@ -1329,7 +1391,8 @@ static int do_insert(mm_vtab *vt, sqlite3_value **argv, sqlite3_int64 *out_rowid
     mm_buf_reset(&vt->pk);
     mm_buf_append(&vt->pk, b, 8);
   }
-  /* uniqueness (latest committed + own writes) */
+  /* write locks, then uniqueness (latest committed + own writes) */
+  if ((rc = lock_write_keys(vt, vt->nv, &vt->pk))) return fail_io(vt, rc);
   int slot, from = 0;
   while ((rc = find_conflict(vt, vt->nv, &vt->pk, NULL, from, &slot)) == 1) {
     if (tc->dup_capture) {
@@ -1374,7 +1437,8 @@ static int do_update(mm_vtab *vt, sqlite3_int64 rowid, sqlite3_value **argv, tbl
   mm_buf oldpk;
   mm_buf_init(&oldpk);
   if ((rc = rowid_to_pk(vt, rowid, &oldpk))) { mm_buf_free(&oldpk); return rc == MM_ENOTFOUND ? SQLITE_OK : fail_io(vt, rc); }
-  rc = read_row(vt, oldpk.p, oldpk.len, &vt->oldrow, vt->ov);
+  rc = lock_key(vt, TXN_LOCK_X, TXN_WAIT, vt->pk_id, oldpk.p, oldpk.len);
+  if (rc == MM_OK) rc = read_row(vt, oldpk.p, oldpk.len, &vt->oldrow, vt->ov);
   if (rc == MM_ENOTFOUND) { mm_buf_free(&oldpk); return SQLITE_OK; } /* gone meanwhile */
   if (rc) { mm_buf_free(&oldpk); return fail_io(vt, rc); }
   tc->matched++;
@@ -1411,6 +1475,7 @@ static int do_update(mm_vtab *vt, sqlite3_int64 rowid, sqlite3_value **argv, tbl
   }
   int pk_changed = !same_row(&vt->pk, &oldpk);
   int slot;
+  if ((rc = lock_write_keys(vt, vt->nv, &vt->pk))) { mm_buf_free(&oldpk); return fail_io(vt, rc); }
   rc = find_conflict(vt, vt->nv, &vt->pk, &oldpk, 0, &slot);
   if (rc == 1) {
     mm_error e;
@@ -1637,6 +1702,10 @@ void tbl_conn_set_txn(tbl_conn *tc, txn *t) { tc->txn = t; }
 void tbl_conn_set_mode(tbl_conn *tc, unsigned mode_bits) { tc->mode = mode_bits; }
 void tbl_conn_set_tz(tbl_conn *tc, int offset_seconds) { tc->tz_offset = offset_seconds; }
 void tbl_conn_set_read_latest(tbl_conn *tc, int on) { tc->read_latest = on; }
+void tbl_conn_set_lock(tbl_conn *tc, int mode, int policy) {
+  tc->lock_mode = mode;
+  tc->lock_policy = policy;
+}
 
 void tbl_conn_stmt_begin(tbl_conn *tc) {
   vpriv *p = priv(tc);

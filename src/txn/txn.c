@@ -27,20 +27,20 @@
  * few bytes until the txn ends; when nothing was written since a savepoint,
  * release pops it for real with a (no-op) rollback.
  *
- * Commit (DESIGN.md, "The path of one commit") has four steps, each its own
- * function so that issue 3 (certification, group commit, Raft) replaces
- * them one at a time:
- *     ws_build   write set: written keys (certification keys), the batch
- *                of row changes, and the position the txn read from
- *     ws_order   total order: a local sequence number for now
- *     ws_certify deterministic verdict: always "commit" on one node for now
- *     ws_apply   write the batch to RocksDB with sync (RocksDB groups
- *                concurrent synced writers into one fsync)
+ * Commit (DESIGN.md, "The path of one commit"): ws_build makes the write
+ * set (certification keys: X-locked keys and catalog keys; the batch of
+ * row changes; the base = applied position), and commit.c orders,
+ * certifies and applies it with group commit.  Row locks (lock.c) are
+ * taken by the table layer through txn_lock_row and released when the txn
+ * ends, after its write set is applied.
  *
  * txn structs are recycled through a small per-thread cache, so an
  * autocommit point SELECT allocates nothing in steady state.
  */
 #include "txn/txn.h"
+
+#include "txn/commit.h"
+#include "txn/lock.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -48,6 +48,8 @@
 #include <string.h>
 
 enum { TXN_ACTIVE = 1, TXN_FAILED = 2 };
+_Static_assert((int)TXN_LOCK_S == (int)LOCK_S && (int)TXN_LOCK_X == (int)LOCK_X, "lock modes");
+_Static_assert((int)TXN_WAIT == (int)LOCK_WAIT && (int)TXN_NOWAIT == (int)LOCK_NOWAIT && (int)TXN_SKIP_LOCKED == (int)LOCK_SKIP, "policies");
 
 struct txn {
   store *st;
@@ -66,7 +68,16 @@ struct txn {
   int nsp, capsp;
   int rdepth;                       /* RocksDB savepoints currently set */
   int niters;                       /* open iterators */
-  rocksdb_writeoptions_t *wo;       /* sync */
+  rocksdb_writeoptions_t *wo;       /* unused since the commit pipeline (commit.c) */
+  /* row locks (lock.h): the owner is kept across recycling; `locking` is
+   * set at the first lock of a transaction (the owner is reset then) */
+  lock_owner *lo;
+  int locking;
+  int64_t lock_timeout_ms;
+  /* open-snapshot registry (oldest snapshot age) */
+  struct txn *snext, *sprev;
+  uint64_t snap_us;
+  int in_reg;
 };
 
 struct txn_iter {
@@ -81,9 +92,49 @@ struct txn_iter {
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
+/* ---- open snapshots, oldest first (for the purge-lag status) ----------- */
+static pthread_mutex_t g_snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static txn *g_snap_head, *g_snap_tail;
+
+static void snap_reg_add(txn *t) {
+  t->snap_us = mm_now_us();
+  pthread_mutex_lock(&g_snap_mu);
+  t->snext = NULL;
+  t->sprev = g_snap_tail;
+  if (g_snap_tail) g_snap_tail->snext = t; else g_snap_head = t;
+  g_snap_tail = t;
+  t->in_reg = 1;
+  pthread_mutex_unlock(&g_snap_mu);
+}
+
+static void snap_reg_del(txn *t) {
+  if (!t->in_reg) return;
+  pthread_mutex_lock(&g_snap_mu);
+  if (t->sprev) t->sprev->snext = t->snext; else g_snap_head = t->snext;
+  if (t->snext) t->snext->sprev = t->sprev; else g_snap_tail = t->sprev;
+  t->in_reg = 0;
+  pthread_mutex_unlock(&g_snap_mu);
+}
+
+static void release_snapshot(txn *t) {
+  if (!t->snap) return;
+  snap_reg_del(t);
+  rocksdb_release_snapshot(t->db, t->snap);
+  t->snap = NULL;
+}
+
+uint64_t txn_oldest_snapshot_age_ms(void) {
+  uint64_t now = mm_now_us(), age = 0;
+  pthread_mutex_lock(&g_snap_mu);
+  if (g_snap_head && now > g_snap_head->snap_us) age = (now - g_snap_head->snap_us) / 1000;
+  pthread_mutex_unlock(&g_snap_mu);
+  return age;
+}
+
 static void txn_destroy(txn *t) {
   if (!t) return;
-  if (t->snap) rocksdb_release_snapshot(t->db, t->snap);
+  release_snapshot(t);
+  if (t->lo) { lock_release_all(t->lo); lock_owner_free(t->lo); }
   if (t->ro_snap) rocksdb_readoptions_destroy(t->ro_snap);
   if (t->ro_latest) rocksdb_readoptions_destroy(t->ro_latest);
   if (t->wb) rocksdb_writebatch_wi_destroy(t->wb);
@@ -99,8 +150,9 @@ static void cache_init(void) { pthread_key_create(&cache_key, cache_free); }
  * in this thread's cache. */
 static void txn_recycle(txn *t) {
   assert(t->niters == 0);
-  if (t->snap) { rocksdb_release_snapshot(t->db, t->snap); t->snap = NULL; }
+  release_snapshot(t);
   rocksdb_readoptions_set_snapshot(t->ro_snap, NULL);
+  if (t->locking) { lock_release_all(t->lo); t->locking = 0; }
   if (t->wb) {
     /* a big batch is not worth keeping */
     size_t sz = 0;
@@ -139,6 +191,8 @@ txn *txn_begin(store *st, int isolation) {
   t->nsp = 0;
   t->rdepth = 0;
   t->niters = 0;
+  t->locking = 0;
+  t->lock_timeout_ms = 50000;
   return t;
 }
 
@@ -148,12 +202,12 @@ static void take_snapshot(txn *t) {
   if (!t->read_pos) t->read_pos = rocksdb_get_latest_sequence_number(t->db);
   t->snap = rocksdb_create_snapshot(t->db);
   rocksdb_readoptions_set_snapshot(t->ro_snap, t->snap);
+  snap_reg_add(t);
 }
 
 void txn_statement_start(txn *t) {
   if (t->iso == TXN_READ_COMMITTED && t->snap && t->niters == 0) {
-    rocksdb_release_snapshot(t->db, t->snap);
-    t->snap = NULL;
+    release_snapshot(t);
     rocksdb_readoptions_set_snapshot(t->ro_snap, NULL);
   }
 }
@@ -389,57 +443,88 @@ int txn_release_savepoint(txn *t) {
   return MM_OK;
 }
 
-/* ---- commit ---------------------------------------------------------------- */
-/* The write set a commit hands to ordering and certification. */
-typedef struct txn_writeset {
-  uint64_t read_pos;       /* position (RocksDB sequence for now) the txn read at */
-  uint64_t order;          /* position assigned by ws_order */
-  const char *batch;       /* the row changes: a serialized RocksDB WriteBatch */
-  size_t batch_len;
-  mm_buf keys;             /* certification keys: u32le len + bytes, repeated */
-  int nkeys;
-} txn_writeset;
+/* ---- row locks ------------------------------------------------------------------ */
+void txn_set_lock_wait_timeout(txn *t, int64_t ms) { t->lock_timeout_ms = ms; }
 
+int txn_lock_row(txn *t, const void *key, size_t klen, int mode, int policy, mm_error *err) {
+  if (t->state != TXN_ACTIVE) {
+    mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
+    return MM_ESQL;
+  }
+  if (!t->lo && !(t->lo = lock_owner_new())) {
+    mm_error_set(err, 1037, "HY001", "Out of memory");
+    return MM_ENOMEM;
+  }
+  if (!t->locking) { lock_owner_reset(t->lo); t->locking = 1; }
+  return lock_acquire(t->lo, key, klen, mode, policy, t->lock_timeout_ms, err);
+}
+
+int txn_aborted(txn *t) { return t && t->locking && lock_owner_aborted(t->lo); }
+
+int txn_bf_abort(const void *key, size_t klen, txn *except) {
+  return lock_bf_abort(key, klen, except && except->locking ? except->lo : NULL);
+}
+
+void txn_get_stats(store *st, txn_stats *out) {
+  memset(out, 0, sizeof *out);
+  lock_stats ls;
+  lock_get_stats(&ls);
+  out->lock_waits = ls.waits;
+  out->lock_timeouts = ls.timeouts;
+  out->deadlocks = ls.deadlocks;
+  out->bf_aborts = ls.bf_aborts;
+  out->lock_current_waits = ls.current_waits;
+  cm_pipe *p = st ? cm_pipe_get(st) : NULL;
+  if (p) {
+    cm_stats cs;
+    cm_get_stats(p, &cs);
+    out->commits = cs.commits;
+    out->commit_groups = cs.groups;
+    out->cert_failures = cs.cert_failures;
+    out->applied_pos = cm_applied(p);
+  }
+  out->oldest_snapshot_age_ms = txn_oldest_snapshot_age_ms();
+}
+
+/* ---- commit ---------------------------------------------------------------- */
+/* Certification keys (DESIGN.md pillar 3): the keys the txn X-locked
+ * (primary-key keys of changed rows, unique-index entries, rows locked FOR
+ * UPDATE) plus every written key outside the row keyspace (catalog keys:
+ * table-level keys for DDL).  Index entries of non-unique indexes never
+ * conflict. */
 static void ws_key(void *ctx, const char *k, size_t klen) {
-  txn_writeset *ws = ctx;
+  mm_buf *b = ctx;
   unsigned char l[4];
   mm_put_u32le(l, (uint32_t)klen);
-  mm_buf_append(&ws->keys, l, 4);
-  mm_buf_append(&ws->keys, k, klen);
-  ws->nkeys++;
+  mm_buf_append(b, l, 4);
+  mm_buf_append(b, k, klen);
 }
-static void ws_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) { ws_key(ctx, k, klen); }
+static void ws_wkey(void *ctx, const char *k, size_t klen) {
+  if (klen && (unsigned char)k[0] != STORE_PFX_DATA) ws_key(ctx, k, klen);
+}
+static void ws_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) { ws_wkey(ctx, k, klen); }
 
-static int ws_build(txn *t, txn_writeset *ws) {
+static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys) {
   memset(ws, 0, sizeof *ws);
-  mm_buf_init(&ws->keys);
-  ws->read_pos = t->read_pos;
+  /* Base: what this node had applied when the write set is built.  Rows
+   * this txn changed were read at latest under an X lock held since, so
+   * every write ordered before this point is already in what it read. */
+  ws->base = cm_applied(p);
   ws->batch = rocksdb_writebatch_wi_data(t->wb, &ws->batch_len);
-  /* Every written key is a certification key for now; issue 3 narrows this
-   * to primary and unique keys (index entries of non-unique indexes never
-   * conflict) and adds locking-read keys. */
-  rocksdb_writebatch_wi_iterate(t->wb, ws, ws_put, ws_key);
-  return ws->keys.oom ? MM_ENOMEM : MM_OK;
-}
-
-static _Atomic uint64_t local_order;
-
-static int ws_order(txn_writeset *ws) {
-  ws->order = atomic_fetch_add(&local_order, 1) + 1;
-  return MM_OK;
-}
-
-static int ws_certify(const txn_writeset *ws) { return MM_OK; }
-
-static int ws_apply(txn *t, const txn_writeset *ws) {
-  char *err = NULL;
-  rocksdb_write_writebatch_wi(t->db, t->wo, t->wb, &err);
-  if (err) return fail_io(t, "commit", err);
-  return MM_OK;
+  if (t->locking) lock_owner_foreach_x(t->lo, ws_key, keys);
+  rocksdb_writebatch_wi_iterate(t->wb, keys, ws_put, ws_wkey);
+  ws->keys = keys->p;
+  ws->keys_len = keys->len;
+  return keys->oom ? MM_ENOMEM : MM_OK;
 }
 
 int txn_commit(txn *t, mm_error *err) {
   assert(t->niters == 0);
+  if (txn_aborted(t)) {
+    mm_error_set(err, 1213, "40001", "Deadlock found when trying to get lock; try restarting transaction");
+    txn_rollback(t);
+    return MM_ESQL;
+  }
   if (t->state != TXN_ACTIVE) {
     mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
     txn_rollback(t);
@@ -449,20 +534,20 @@ int txn_commit(txn *t, mm_error *err) {
     txn_recycle(t);
     return MM_OK;
   }
-  txn_writeset ws;
-  int rc = ws_build(t, &ws);
-  if (rc == MM_OK) rc = ws_order(&ws);
-  if (rc == MM_OK && ws_certify(&ws) != MM_OK) {
-    mm_error_set(err, 1213, "40001", "Deadlock found when trying to get lock; try restarting transaction");
-    rc = MM_ESQL;
-  } else if (rc == MM_OK) {
-    rc = ws_apply(t, &ws);
-    if (rc != MM_OK)
-      mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
-  } else {
-    mm_error_set(err, 1037, "HY001", "Out of memory; restart server and try again (needed 0 bytes)");
+  cm_pipe *p = cm_pipe_get(t->st);
+  if (!p) {
+    mm_error_set(err, 1037, "HY001", "Out of memory");
+    txn_rollback(t);
+    return MM_ENOMEM;
   }
-  mm_buf_free(&ws.keys);
+  cm_ws ws;
+  mm_buf keys;
+  mm_buf_init(&keys);
+  int rc = ws_build(t, p, &ws, &keys);
+  if (rc != MM_OK) mm_error_set(err, 1037, "HY001", "Out of memory");
+  else rc = cm_commit(p, &ws, err);
+  mm_buf_free(&keys);
+  /* locks are released only now: after the write set is applied */
   if (rc != MM_OK) {
     txn_rollback(t);
     return rc;

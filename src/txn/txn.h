@@ -12,8 +12,10 @@
  * already rolled back and freed.  A txn is used by one thread at a time.
  *
  * Commit path (DESIGN.md, "The path of one commit"): txn_commit builds the
- * write set, hands it to the ordering step, and applies it; for now the
- * ordering step is local to the node.
+ * write set (certification keys = X-locked keys + catalog keys, the row
+ * changes, the applied position), hands it to the pipeline of commit.h
+ * (order -> certify -> grouped synced apply) and returns once it is
+ * applied; the txn's row locks are released only then.
  */
 #ifndef MM_TXN_TXN_H
 #define MM_TXN_TXN_H
@@ -28,6 +30,10 @@ typedef struct txn txn;
 typedef struct txn_iter txn_iter;
 
 enum { TXN_REPEATABLE_READ = 0, TXN_READ_COMMITTED = 1 };
+/* Row lock modes and wait policies for txn_lock_row (same values as
+ * lock.h's LOCK_S / LOCK_X and LOCK_WAIT / LOCK_NOWAIT / LOCK_SKIP). */
+enum { TXN_LOCK_NONE = 0, TXN_LOCK_S = 1, TXN_LOCK_X = 2 };
+enum { TXN_WAIT = 0, TXN_NOWAIT = 1, TXN_SKIP_LOCKED = 2 };
 
 /* Start a transaction on st.  NULL on out-of-memory. */
 txn *txn_begin(store *st, int isolation);
@@ -67,6 +73,41 @@ void txn_iter_free(txn_iter *it);
 int txn_savepoint(txn *t);
 int txn_rollback_to_savepoint(txn *t); /* undo writes since the top savepoint, and pop it */
 int txn_release_savepoint(txn *t);     /* pop the top savepoint, keeping its writes */
+
+/* Row locks (lock.h).  Lock `key` (the encoded RocksDB key of a row, or of
+ * a unique-index entry) in mode LOCK_S / LOCK_X with policy LOCK_WAIT /
+ * LOCK_NOWAIT / LOCK_SKIP; held until the txn ends.  Take the lock BEFORE
+ * reading the row at latest, so that a read-modify-write never loses an
+ * update.  Returns MM_OK; MM_EBUSY (LOCK_SKIP, not granted, no error);
+ * MM_ESQL with err = 1205 (timeout: the caller rolls back the statement),
+ * 1213 (deadlock victim or brute-force aborted: the caller rolls back the
+ * whole transaction; its locks are already released), 3572 (NOWAIT). */
+int txn_lock_row(txn *t, const void *key, size_t klen, int mode, int policy, mm_error *err);
+/* Lock wait timeout in milliseconds (innodb_lock_wait_timeout * 1000);
+ * default 50 s; < 0 waits forever. */
+void txn_set_lock_wait_timeout(txn *t, int64_t ms);
+/* Non-zero when the txn was chosen as a deadlock victim or brute-force
+ * aborted: the session answers 1213 at the next statement or at COMMIT
+ * (txn_commit does) and rolls it back. */
+int txn_aborted(txn *t);
+/* Brute-force abort (DESIGN.md pillar 4): abort every local transaction
+ * other than `except` (may be NULL) holding a lock on `key`; a waiting
+ * victim wakes with 1213 at once; its locks are released before this
+ * returns.  Returns the number of transactions aborted.  Called by the
+ * applier of remote write sets. */
+int txn_bf_abort(const void *key, size_t klen, txn *except);
+/* Age in milliseconds of the oldest snapshot still open (0 if none): the
+ * "purge lag" (old row versions RocksDB must keep). */
+uint64_t txn_oldest_snapshot_age_ms(void);
+
+/* Counters for SHOW STATUS (row locks of the node, commit pipeline of st). */
+typedef struct txn_stats {
+  uint64_t lock_waits, lock_timeouts, deadlocks, bf_aborts;
+  int lock_current_waits;
+  uint64_t commits, commit_groups, cert_failures, applied_pos;
+  uint64_t oldest_snapshot_age_ms;
+} txn_stats;
+void txn_get_stats(store *st, txn_stats *out);
 
 /* Commit: durable (fsynced) on return MM_OK.  Frees t in every case.
  * On failure err holds the MySQL error (e.g. 1213 for a lost conflict). */

@@ -94,6 +94,15 @@ static void fuzz_rows(const uint8_t *data, size_t size) {
   uint8_t seq = 0;
   proto_write_binary_row(&b, &seq, types, flags, cells, n);
   proto_write_text_row(&b, &seq, cells, n);
+  /* Column definitions with arbitrary (NUL-terminated) names. */
+  char name[256];
+  size_t k = size < sizeof name - 1 ? size : sizeof name - 1;
+  memcpy(name, data, k);
+  name[k] = 0;
+  mm_col c = {.db = name, .table = name + k / 2, .org_table = "", .name = name,
+              .org_name = name + k / 3, .charset = 63, .length = 11,
+              .type = size ? data[0] : 0, .flags = 0xffff, .decimals = 0};
+  proto_write_coldef(&b, &seq, &c, size & 1);
   mm_buf_free(&b);
 }
 

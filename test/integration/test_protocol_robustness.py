@@ -41,8 +41,14 @@ BASE_CAPS = (LONG_PASSWORD | PROTOCOL_41 | TRANSACTIONS | SECURE_CONNECTION |
 MAX_FRAME = 0xFFFFFF
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 @pytest.fixture
 def server(request):
+    binary = os.environ.get("MMSQLD", os.path.join(ROOT, "build", "mmsqld"))
+    if not os.path.exists(binary):
+        pytest.skip("%s is not built yet" % binary)
     try:
         srv = request.getfixturevalue("mmsqld")
     except pytest.FixtureLookupError:
@@ -675,3 +681,66 @@ def test_other_clients_keep_working(server):
         assert str(cur.fetchone()[0]) == "1"
     idle.close()
     assert_alive(server)
+
+
+@pytest.fixture
+def factory(request):
+    binary = os.environ.get("MMSQLD", os.path.join(ROOT, "build", "mmsqld"))
+    if not os.path.exists(binary):
+        pytest.skip("%s is not built yet" % binary)
+    try:
+        return request.getfixturevalue("node_factory")
+    except pytest.FixtureLookupError:
+        pytest.skip("node_factory fixture not available")
+
+
+def test_too_many_connections(factory):
+    node = factory(extra_args=["--max-connections=2"]).start()
+    a = connect(node)
+    b = connect(node)
+    with pytest.raises(pymysql.err.OperationalError) as ei:
+        connect(node)
+    assert ei.value.args[0] == 1040
+    a.close()
+    # The slot frees once the first client's thread has finished.
+    deadline = time.time() + 5
+    while True:
+        try:
+            c = connect(node)
+            break
+        except pymysql.err.OperationalError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    c.close()
+    b.close()
+
+
+def test_max_allowed_packet_option(factory):
+    node = factory(extra_args=["--max-allowed-packet=1M"]).start()
+    raw = Raw(node).login(node)
+    raw.command(b"\x03SELECT '" + b"x" * (1024 * 1024 + 10) + b"'")
+    assert expect_err_or_close(raw, codes=(1153,)) in (None, 1153)
+    raw.close()
+    # A packet under the limit still works.
+    raw = Raw(node).login(node)
+    raw.command(b"\x03SELECT '" + b"y" * (900 * 1024) + b"'")
+    assert raw.read()[0] == 1
+    raw.close()
+    assert_alive(node)
+
+
+def test_clean_shutdown_with_clients_connected(factory):
+    node = factory().start()
+    idle = [connect(node) for _ in range(3)]
+    mid = Raw(node).login(node)
+    mid.sock.sendall(b"\xff\xff\xff\x00abc")  # a packet that never completes
+    t0 = time.time()
+    assert node.stop(timeout=20) == 0
+    assert time.time() - t0 < 10
+    for c in idle:
+        try:
+            c.close()
+        except Exception:  # noqa: BLE001
+            pass
+    mid.close()

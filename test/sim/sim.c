@@ -313,7 +313,7 @@ static void dur_apply(snode *n, op *o) {
 }
 static void ops_apply(snode *n, size_t k) {
   for (size_t i = 0; i < k; i++) dur_apply(n, &n->ops[i]);
-  memmove(n->ops, n->ops + k, (n->nops - k) * sizeof(op));
+  if (n->nops > k) memmove(n->ops, n->ops + k, (n->nops - k) * sizeof(op));
   n->nops -= k;
   if (n->fsync_upto >= k) n->fsync_upto -= k; else n->fsync_upto = 0;
 }
@@ -375,7 +375,7 @@ static void process(int k) {
     n->snap = rd.snap;
     size_t drop = 0;
     while (drop < n->ndur && n->dur[drop].index <= si) raft_entry_unref(&n->dur[drop++]);
-    memmove(n->dur, n->dur + drop, (n->ndur - drop) * sizeof(raft_entry));
+    if (n->ndur > drop) memmove(n->dur, n->dur + drop, (n->ndur - drop) * sizeof(raft_entry));
     n->ndur -= drop;
     if (n->ndur && n->dur[0].index != si + 1) { /* a gap: nothing after is usable */
       for (size_t i = 0; i < n->ndur; i++) raft_entry_unref(&n->dur[i]);
@@ -743,7 +743,7 @@ static void action(void) {
       n->snap = snap;
       size_t drop = 0;
       while (drop < n->ndur && n->dur[drop].index <= at) raft_entry_unref(&n->dur[drop++]);
-      memmove(n->dur, n->dur + drop, (n->ndur - drop) * sizeof(raft_entry));
+      if (n->ndur > drop) memmove(n->dur, n->dur + drop, (n->ndur - drop) * sizeof(raft_entry));
       n->ndur -= drop;
       n->base = at;
       S.st.compactions++;

@@ -268,6 +268,18 @@ TEST(coldef_and_rows) {
   CHECK_EQ_INT(b.len, 4 + sizeof want + 1);
   CHECK_EQ_INT(U(&b)[b.len - 1], 0xfb);
 
+  /* NUM_FLAG only on numeric types. */
+  mm_buf_reset(&b);
+  mm_col bit = c;
+  bit.type = MYSQL_TYPE_BIT;
+  bit.flags = MM_FLAG_UNSIGNED | MM_FLAG_NUM;
+  proto_write_coldef(&b, &seq, &bit, 0);
+  CHECK_EQ_INT(mm_get_u16le(U(&b) + b.len - 5), MM_FLAG_UNSIGNED);
+  mm_buf_reset(&b);
+  bit.type = MYSQL_TYPE_LONG;
+  proto_write_coldef(&b, &seq, &bit, 0);
+  CHECK_EQ_INT(mm_get_u16le(U(&b) + b.len - 5), MM_FLAG_UNSIGNED | MM_FLAG_NUM);
+
   /* Names that are not valid UTF-8 are sanitised; valid ones are kept. */
   mm_buf_reset(&b);
   mm_col bad = c;
@@ -281,6 +293,7 @@ TEST(coldef_and_rows) {
 
   mm_buf_reset(&b);
   mm_cell cells[3] = {{"42", 2, 0}, {NULL, 0, 1}, {"", 0, 0}};
+  seq = 5;
   proto_write_text_row(&b, &seq, cells, 3);
   const uint8_t row[] = {5, 0, 0, 5, 2, '4', '2', 0xfb, 0};
   CHECK(b.len == sizeof row && memcmp(b.p, row, sizeof row) == 0);

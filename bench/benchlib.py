@@ -124,6 +124,16 @@ def report(path):
         print(fmt % (w, t, metric, "%.1f" % a, "%.1f" % b, "%.2fx" % ratio,
                      "%.2f" % pa, "%.2f" % pb, "%.2fx" % pratio, e_mm, e_ma))
     print()
+    print("per-repeat values (metric, in run order):")
+    for key in order:
+        w, t = key
+        metric = "qps" if w == "oltp_point_select" else "tps"
+        parts = []
+        for srv in ("mmsqld", "mariadb"):
+            v = rows[key].get(srv, {}).get(metric, [])
+            parts.append("%s %s" % (srv, " ".join("%.0f" % x for x in v) or "-"))
+        print("  %-18s %2d: %s" % (w, t, "; ".join(parts)))
+    print()
     print("metric: median over repeats of queries/s (point_select) or transactions/s;")
     print("ratio = mmsqld / MariaDB (higher is better for mmsqld);")
     print("p95 = median over repeats of sysbench's 95th percentile latency;")

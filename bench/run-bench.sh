@@ -220,6 +220,7 @@ check_alive() {
 # ---------------------------------------------------------------- main
 START=$(date +%s)
 log "work dir $WORK; SET=$SET TABLES=$TABLES TABLE_SIZE=$TABLE_SIZE DURATION=$DURATION REPEAT=$REPEAT"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 FSYNC_OUT=$("$PY" "$LIB" fsync "$WORK" "$FSYNC_ITERS")
 echo "$FSYNC_OUT" >&2
 
@@ -268,6 +269,8 @@ for wk in $WORKLOADS; do
   done
 done
 check_alive
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+FSYNC_END=$("$PY" "$LIB" fsync "$WORK" "$FSYNC_ITERS" | sed 's/^fsync latency on/fsync latency (again, after the runs) on/')
 
 # ---------------------------------------------------------------- report
 echo
@@ -278,8 +281,10 @@ echo "MariaDB: $("$MARIADBD" --version | sed 's/ for .*//'); innodb_flush_log_at
 echo "         innodb_buffer_pool_size=$BUFFER_POOL, performance_schema=OFF, grant tables on (no --skip-grant-tables)"
 echo "sysbench: --tables=$TABLES --table-size=$TABLE_SIZE --time=$DURATION --db-ps-mode=$PS_MODE --rand-type=$RAND_TYPE, TCP 127.0.0.1"
 echo "runs: $nruns ($REPEAT repeats per cell, alternating servers), wall time $(( $(date +%s) - START )) s"
+echo "load average (1/5/15 min): $LOAD_START at start, $LOAD_END at end (other load skews results)"
 echo
 "$PY" "$LIB" report "$RES"
 echo
 echo "$FSYNC_OUT"
+echo "$FSYNC_END"
 if [ "$KEEP" = 1 ]; then echo; echo "raw output: $WORK/out, results: $RES"; fi

@@ -1073,6 +1073,10 @@ static void f_timestampdiff(ctx_t *c, int argc, val_t **argv) {
 /* ---- strings ------------------------------------------------------------- */
 
 static void f_concat(ctx_t *c, int argc, val_t **argv) {
+  if (argc < 1) {
+    sqlite3_result_error(c, "Incorrect parameter count in the call to native function 'CONCAT'", -1);
+    return;
+  }
   NULL_IF_ANY_NULL();
   mm_buf b;
   mm_buf_init(&b);
@@ -1455,8 +1459,13 @@ static void f_find_in_set(ctx_t *c, int argc, val_t **argv) {
   sqlite3_result_int(c, 0);
 }
 static void f_greatest(ctx_t *c, int argc, val_t **argv) {
-  NULL_IF_ANY_NULL();
   int least = sqlite3_user_data(c) != NULL;
+  if (argc < 2) {
+    sqlite3_result_error(c, least ? "Incorrect parameter count in the call to native function 'LEAST'"
+                                  : "Incorrect parameter count in the call to native function 'GREATEST'", -1);
+    return;
+  }
+  NULL_IF_ANY_NULL();
   int numeric = 0;
   for (int i = 0; i < argc; i++)
     if (is_num_type(argv[i])) numeric = 1;
@@ -2205,8 +2214,9 @@ static void gc_step(ctx_t *c, int argc, val_t **argv) {
     g->sep = mm_strndup(s, sn);
     g->seplen = sn;
     g->distinct = (int)i64(argv[1]);
-    g->nexpr = (int)i64(argv[2]);
-    if (g->nexpr < 1 || 3 + g->nexpr > argc) { g->oom = 2; return; }
+    int64_t ne = i64(argv[2]);
+    if (ne < 1 || ne > argc - 3) { g->oom = 2; return; }
+    g->nexpr = (int)ne;
     g->nkeys = (argc - 3 - g->nexpr) / 2;
     if (g->nkeys) {
       g->desc = mm_calloc((size_t)g->nkeys, sizeof *g->desc);
@@ -2326,6 +2336,51 @@ static void gc_final(ctx_t *c) {
   }
   gc_free(g);
   res_buf(c, &b);
+}
+
+
+/* ---- STD / VARIANCE family and BIT_AND / BIT_OR / BIT_XOR ---------------- */
+typedef struct var_agg { int64_t n; double mean, m2; } var_agg;
+static void var_step(ctx_t *c, int argc, val_t **argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  var_agg *a = sqlite3_aggregate_context(c, sizeof *a);
+  if (!a) { sqlite3_result_error_nomem(c); return; }
+  double x = dbl(argv[0]); /* Welford */
+  a->n++;
+  double d = x - a->mean;
+  a->mean += d / (double)a->n;
+  a->m2 += d * (x - a->mean);
+}
+/* user data: 0 = population variance, 1 = sample variance, 2 = population
+ * std, 3 = sample std */
+static void var_final(ctx_t *c) {
+  var_agg *a = sqlite3_aggregate_context(c, 0);
+  intptr_t k = (intptr_t)sqlite3_user_data(c);
+  int samp = k & 1;
+  if (!a || a->n - samp <= 0) { sqlite3_result_null(c); return; }
+  double v = a->m2 / (double)(a->n - samp);
+  res_real(c, k >= 2 ? sqrt(v) : v);
+}
+typedef struct bit_agg { int init; uint64_t v; } bit_agg;
+static void bit_step(ctx_t *c, int argc, val_t **argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  bit_agg *a = sqlite3_aggregate_context(c, sizeof *a);
+  if (!a) { sqlite3_result_error_nomem(c); return; }
+  intptr_t k = (intptr_t)sqlite3_user_data(c);
+  uint64_t x = (uint64_t)i64(argv[0]);
+  if (!a->init) { a->init = 1; a->v = k == 0 ? UINT64_MAX : 0; }
+  a->v = k == 0 ? a->v & x : k == 1 ? a->v | x : a->v ^ x;
+}
+/* BIT_AND of no rows is 18446744073709551615 as in MySQL: values above
+ * INT64_MAX are returned as decimal text. */
+static void bit_final(ctx_t *c) {
+  bit_agg *a = sqlite3_aggregate_context(c, 0);
+  intptr_t k = (intptr_t)sqlite3_user_data(c);
+  uint64_t v = a && a->init ? a->v : k == 0 ? UINT64_MAX : 0;
+  if (v <= INT64_MAX) { sqlite3_result_int64(c, (int64_t)v); return; }
+  char b[24];
+  snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+  res_text(c, b, strlen(b));
 }
 
 /* ---- the mm_ci collation ------------------------------------------------- */
@@ -2455,6 +2510,14 @@ int fn_register(sqlite3 *db, fn_state *st) {
   }
   rc = sqlite3_create_function_v2(db, "mm_group_concat", -1, SQLITE_UTF8, st, NULL, gc_step, gc_final, NULL);
   if (rc != SQLITE_OK) return rc;
+  static const struct { const char *name; intptr_t k; int bit; } aggs[] = {
+      {"var_pop", 0, 0}, {"variance", 0, 0}, {"var_samp", 1, 0}, {"std", 2, 0}, {"stddev", 2, 0},
+      {"stddev_pop", 2, 0}, {"stddev_samp", 3, 0}, {"bit_and", 0, 1}, {"bit_or", 1, 1}, {"bit_xor", 2, 1}};
+  for (size_t i = 0; i < MM_ARRAY_SIZE(aggs); i++) {
+    rc = sqlite3_create_function_v2(db, aggs[i].name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)aggs[i].k, NULL,
+                                    aggs[i].bit ? bit_step : var_step, aggs[i].bit ? bit_final : var_final, NULL);
+    if (rc != SQLITE_OK) return rc;
+  }
   rc = sqlite3_create_collation_v2(db, "mm_ci", SQLITE_UTF8, NULL, coll_ci, NULL);
   return rc;
 }

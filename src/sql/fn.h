@@ -12,6 +12,20 @@
  * conversion, DATETIME text formats ('YYYY-MM-DD HH:MM:SS[.ffffff]').
  *
  * Session-dependent functions read the fn_state the session passes in.
+ *
+ * Conventions with the rewriter (rewrite.c) and the session:
+ * - mm_div(a, b) (a / b inside an expression) is REAL, NULL when b = 0.
+ *   mm_divf(a, b) (a / b that is a whole select item) is TEXT with MySQL's
+ *   scale, scale(a) + div_precision_increment (4): SELECT 5/2 -> '2.5000'.
+ * - mm_cast(x, 'DECIMAL(m,d)') is REAL (INTEGER when d = 0) so that
+ *   comparisons stay numeric; CAST to UNSIGNED of a value above INT64_MAX
+ *   (and BIT_AND of no rows) is decimal TEXT.
+ * - Dates and times are TEXT; invalid ones give NULL (no warnings).
+ * - Also registered: the aggregates mm_group_concat (group_concat_max_len
+ *   1024), STD, STDDEV[_POP|_SAMP], VARIANCE, VAR_POP, VAR_SAMP, BIT_AND,
+ *   BIT_OR, BIT_XOR, and the collation mm_ci (utf8mb4_general_ci-like,
+ *   codec_ci_cmp in table/codec.c).
+ * - Not registered here: mm_sysvar, mm_uservar, mm_set_uservar (session).
  */
 #ifndef MM_SQL_FN_H
 #define MM_SQL_FN_H

@@ -55,8 +55,12 @@ struct cm_pipe {
 void (*cm_test_before_write)(int nws);
 
 /* ---- registry: one pipeline per store ------------------------------------------ */
+/* A list, never shrunk except by cm_pipe_drop: a pipeline may outlive its
+ * store only in tests that reopen stores, and then it is harmless (it
+ * reads the db through store_db(p->st) and its positions only grow). */
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct { store *st; cm_pipe *p; } g_reg[16];
+typedef struct reg_ent { store *st; cm_pipe *p; struct reg_ent *next; } reg_ent;
+static reg_ent *g_reg;
 
 static uint64_t get_u64be(const unsigned char *b) {
   uint64_t v = 0;
@@ -105,14 +109,18 @@ static void pipe_free(cm_pipe *p) {
 cm_pipe *cm_pipe_get(store *st) {
   pthread_mutex_lock(&g_reg_mu);
   cm_pipe *p = NULL;
-  int freei = -1;
-  for (int i = 0; i < 16; i++) {
-    if (g_reg[i].st == st) { p = g_reg[i].p; break; }
-    if (!g_reg[i].st && freei < 0) freei = i;
-  }
-  if (!p && freei >= 0 && (p = pipe_new(st))) {
-    g_reg[freei].st = st;
-    g_reg[freei].p = p;
+  for (reg_ent *e = g_reg; e; e = e->next)
+    if (e->st == st) { p = e->p; break; }
+  if (!p) {
+    reg_ent *e = mm_calloc(1, sizeof *e);
+    if (e && (p = pipe_new(st))) {
+      e->st = st;
+      e->p = p;
+      e->next = g_reg;
+      g_reg = e;
+    } else {
+      mm_free(e);
+    }
   }
   pthread_mutex_unlock(&g_reg_mu);
   return p;
@@ -120,12 +128,16 @@ cm_pipe *cm_pipe_get(store *st) {
 
 void cm_pipe_drop(store *st) {
   pthread_mutex_lock(&g_reg_mu);
-  for (int i = 0; i < 16; i++)
-    if (g_reg[i].st == st) {
-      pipe_free(g_reg[i].p);
-      g_reg[i].st = NULL;
-      g_reg[i].p = NULL;
+  for (reg_ent **pe = &g_reg; *pe;) {
+    reg_ent *e = *pe;
+    if (e->st == st) {
+      *pe = e->next;
+      pipe_free(e->p);
+      mm_free(e);
+    } else {
+      pe = &e->next;
     }
+  }
   pthread_mutex_unlock(&g_reg_mu);
 }
 

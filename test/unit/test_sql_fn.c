@@ -298,6 +298,8 @@ TEST(control) {
   Q("SELECT greatest('10', 9)", "10");
   Q("SELECT least(2, NULL)", "NULL");
   Q("SELECT least(34.0, 3.0, 5.0, 767.0)", "3");
+  Q("SELECT greatest()", "ERR:Incorrect parameter count in the call to native function 'GREATEST'");
+  Q("SELECT least(1)", "ERR:Incorrect parameter count in the call to native function 'LEAST'");
 }
 
 TEST(math) {
@@ -473,6 +475,23 @@ TEST(group_concat) {
   Q("SELECT length(mm_group_concat(',', 0, 1, s)) FROM big", "1024");
 }
 
+TEST(aggregates) {
+  CHECK(sqlite3_exec(db, "CREATE TABLE n(x); INSERT INTO n VALUES (2),(4),(4),(4),(5),(5),(7),(9),(NULL);", NULL, NULL,
+                     NULL) == SQLITE_OK);
+  Q("SELECT std(x) FROM n", "2");
+  Q("SELECT stddev_pop(x) FROM n", "2");
+  Q("SELECT variance(x) FROM n", "4");
+  Q("SELECT var_samp(x) FROM n", "4.57142857142857");
+  Q("SELECT round(stddev_samp(x), 4) FROM n", "2.1381");
+  Q("SELECT std(x) FROM n WHERE x > 100", "NULL");
+  Q("SELECT var_samp(x) FROM n WHERE x = 2", "NULL");
+  Q("SELECT bit_or(x) FROM n", "15");
+  Q("SELECT bit_and(x) FROM n WHERE x BETWEEN 4 AND 7", "4");
+  Q("SELECT bit_xor(x) FROM n WHERE x < 5", "6");
+  Q("SELECT bit_and(x) FROM n WHERE x > 100", "18446744073709551615");
+  Q("SELECT bit_or(x) FROM n WHERE x > 100", "0");
+}
+
 TEST(collation) {
   Q("SELECT 'abc' = 'ABC' COLLATE mm_ci", "1");
   Q("SELECT 'abc ' = 'ABC' COLLATE mm_ci", "1");
@@ -503,6 +522,7 @@ int main(void) {
   RUN(cast);
   RUN(session_info);
   RUN(group_concat);
+  RUN(aggregates);
   RUN(collation);
   sqlite3_close(db);
   return unit_report("sql_fn");

@@ -199,21 +199,18 @@ TEST(hidden_and_txn_commit) {
   tbl_list_tables(cat, "d", &names, &n);
   CHECK_EQ_INT(n, 0); /* hidden */
   tbl_free_names(names, n);
-  CHECK(tbl_get(cat, "d", "#mmsql-alter-9") != NULL);
-  tbl_def_release(cat, tbl_get(cat, "d", "#mmsql-alter-9"));
+  { tbl_def *d_ = tbl_get(cat, "d", "#mmsql-alter-9"); CHECK(d_ != NULL); tbl_def_release(cat, d_); }
   /* through a txn */
   txn *t = txn_begin(st, TXN_REPEATABLE_READ);
   CHECK(t != NULL);
   e = tbl_cat_edit_new(cat);
   tbl_cat_edit_put_table(e, make_def(e, "d", "t"));
   CHECK_EQ_INT(tbl_cat_edit_commit(e, t, &err), 0);
-  CHECK(tbl_get(cat, "d", "t") != NULL);
-  tbl_def_release(cat, tbl_get(cat, "d", "t"));
+  { tbl_def *d_ = tbl_get(cat, "d", "t"); CHECK(d_ != NULL); tbl_def_release(cat, d_); }
   /* a leftover ALTER copy is dropped at open */
   CHECK_EQ_INT(reopen(), 0);
   CHECK(tbl_get(cat, "d", "#mmsql-alter-9") == NULL);
-  CHECK(tbl_get(cat, "d", "t") != NULL);
-  tbl_def_release(cat, tbl_get(cat, "d", "t"));
+  { tbl_def *d_ = tbl_get(cat, "d", "t"); CHECK(d_ != NULL); tbl_def_release(cat, d_); }
   teardown();
 }
 

@@ -83,11 +83,19 @@ $(B)/test/%: $(B)/obj/test/unit/%.o $$(call unit_libs,%)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ -Wl,--start-group $^ -Wl,--end-group $(LDLIBS)
 
-# Fuzz targets: clang with libFuzzer + ASan/UBSan, built from sources directly.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -Wall -Wextra -Wno-unused-parameter
-$(B)/fuzz/%: test/fuzz/%.c $$(filter-out src/server/main.c,$$(wildcard src/*/*.c))
+# Fuzz targets: every library source is compiled once with clang for
+# fuzzing (ASan + UBSan + coverage), archived, and linked into each target.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=address,undefined -Wall -Wextra -Wno-unused-parameter
+FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(wildcard src/*/*.c))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/fuzzobj/%.o,$(FUZZ_LIB_SRC))
+$(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(B)/fuzzobj/libfuzzmm.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/%: test/fuzz/%.c $(B)/fuzzobj/libfuzzmm.a
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzzobj/libfuzzmm.a $(LDLIBS)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -112,4 +120,4 @@ san:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/fuzzobj -name '*.d' 2>/dev/null)

@@ -341,3 +341,12 @@ void lex_near(const lex *l, const lex_token *t, char *buf, size_t size) {
   memcpy(buf, l->src + off, n);
   buf[n] = 0;
 }
+
+int64_t lex_int(const lex_token *t) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
+    if (v > (uint64_t)(INT64_MAX - 9) / 10) return INT64_MAX;
+    v = v * 10 + (uint64_t)(t->p[i] - '0');
+  }
+  return (int64_t)v;
+}

@@ -73,6 +73,10 @@ int lex_unquote(const lex_token *t, int no_backslash_escapes, mm_buf *out);
  * NULL on error. */
 char *lex_strdup(const lex_token *t, int no_backslash_escapes);
 
+/* Value of a TK_INTEGER token (the source need not be NUL-terminated);
+ * saturates at INT64_MAX. */
+int64_t lex_int(const lex_token *t);
+
 /* Split a multi-statement text at top-level ';'.  Calls cb for each
  * non-empty statement (without the ';'), stops when cb returns non-zero and
  * returns that value.  Empty statements are skipped. */

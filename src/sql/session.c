@@ -1229,7 +1229,7 @@ static int exec_kill(sess *s, lex *l, int more, mm_sink *out) {
     mm_error_set(&err, 1064, "42000", "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '%.*s' at line 1", (int)MM_MIN(t.n, 80), t.p);
     return sess_send_error(s, out, &err);
   }
-  unsigned long id = strtoul(t.p, NULL, 10);
+  unsigned long id = (unsigned long)lex_int(&t);
   mm_instance *inst = s->inst;
   int found = 0;
   if (id == s->id) {
@@ -1472,7 +1472,7 @@ int sess_exec_one(sess *s, const char *sql, size_t len, const mm_value *params, 
       if (!lex_is_op(&p, "(") || v.type != TK_INTEGER || !lex_is_op(&q, ")"))
         return sess_syntax_error_at(s, &l, &v, out);
       var_val nv = {0};
-      nv.i = strtol(v.p, NULL, 10) != 0;
+      nv.i = lex_int(&v) != 0;
       vars_global_set(s->inst, VI_READ_ONLY, &nv);
       return sess_send_ok(s, out, 0, 0, NULL, more);
     }

@@ -95,7 +95,7 @@ static int parse_rhs(sess *s, lex *l, assign *a, mm_error *err) {
     }
     if (first.type == TK_INTEGER) {
       a->is_int = 1;
-      a->iv = strtoll(first.p, NULL, 10);
+      a->iv = lex_int(&first);
       return MM_OK;
     }
   }

@@ -110,24 +110,23 @@ class Node:
             shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def mmsqld():
+def _running_node():
     if not os.path.exists(BINARY):
         pytest.skip("%s not built" % BINARY)
     node = Node().start()
     yield node
     node.stop()
     node.cleanup()
+
+
+@pytest.fixture(scope="module")
+def mmsqld():
+    yield from _running_node()
 
 
 @pytest.fixture
 def fresh_mmsqld():
-    if not os.path.exists(BINARY):
-        pytest.skip("%s not built" % BINARY)
-    node = Node().start()
-    yield node
-    node.stop()
-    node.cleanup()
+    yield from _running_node()
 
 
 @pytest.fixture

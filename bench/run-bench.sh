@@ -19,6 +19,9 @@
 #                  write: oltp_read_write, oltp_write_only,
 #                         oltp_update_index                  at WRITE_THREADS
 #                (--write on the command line = SET=write, --all = SET=all)
+#   WORKLOADS    override the set: space-separated sysbench scripts, e.g.
+#                "oltp_read_write" (threads: READ_THREADS for oltp_point_select
+#                and oltp_read_only, WRITE_THREADS for the others)   [by SET]
 #   TABLES       sysbench --tables                         [4]
 #   TABLE_SIZE   sysbench --table-size                     [100000]
 #   DURATION     seconds per sysbench run                  [20]
@@ -67,6 +70,7 @@ for a in "$@"; do
 done
 
 SET=${SET:-read}
+USER_WORKLOADS=${WORKLOADS:-}
 TABLES=${TABLES:-4}
 TABLE_SIZE=${TABLE_SIZE:-100000}
 DURATION=${DURATION:-20}
@@ -93,6 +97,15 @@ case "$SET" in
   all)   WORKLOADS="oltp_point_select:R oltp_read_only:R oltp_read_write:W oltp_write_only:W oltp_update_index:W" ;;
   *) echo "SET must be read, write or all" >&2; exit 2 ;;
 esac
+if [ -n "$USER_WORKLOADS" ]; then
+  WORKLOADS=""
+  for w in $USER_WORKLOADS; do
+    case "$w" in
+      oltp_point_select|oltp_read_only|select_random_*) WORKLOADS="$WORKLOADS $w:R" ;;
+      *) WORKLOADS="$WORKLOADS $w:W" ;;
+    esac
+  done
+fi
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -219,7 +232,7 @@ check_alive() {
 
 # ---------------------------------------------------------------- main
 START=$(date +%s)
-log "work dir $WORK; SET=$SET TABLES=$TABLES TABLE_SIZE=$TABLE_SIZE DURATION=$DURATION REPEAT=$REPEAT"
+log "work dir $WORK; SET=$SET workloads:${WORKLOADS//:[RW]/} TABLES=$TABLES TABLE_SIZE=$TABLE_SIZE DURATION=$DURATION REPEAT=$REPEAT"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 FSYNC_OUT=$("$PY" "$LIB" fsync "$WORK" "$FSYNC_ITERS")
 echo "$FSYNC_OUT" >&2

@@ -114,9 +114,11 @@ typedef struct worker {
   raft_node *n;
   uint32_t size;
   volatile int *stop;
+  volatile uint64_t *end_us; /* completions after it are not counted */
   uint64_t *lat;
   size_t nlat, cap;
   uint64_t ok, fail;
+  int reset;
 } worker;
 
 static void *worker_main(void *arg) {
@@ -133,12 +135,18 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&wt.mu);
     while (!wt.done) pthread_cond_wait(&wt.cv, &wt.mu);
     pthread_mutex_unlock(&wt.mu);
+    uint64_t t1 = mm_now_us();
+    if (__atomic_load_n(&w->reset, __ATOMIC_ACQUIRE)) {
+      w->reset = 0;
+      w->nlat = w->ok = w->fail = 0;
+    }
+    if (t1 > *w->end_us) continue;
     if (wt.status == MM_OK) {
       if (w->nlat == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 4096;
         w->lat = realloc(w->lat, w->cap * sizeof *w->lat);
       }
-      w->lat[w->nlat++] = mm_now_us() - t0;
+      w->lat[w->nlat++] = t1 - t0;
       w->ok++;
     } else {
       w->fail++;
@@ -164,26 +172,34 @@ static int find_leader(void) {
 static void run(const char *label, int on, uint32_t size, int nsub, double seconds) {
   worker *w = calloc((size_t)nsub, sizeof *w);
   volatile int stop = 0;
+  volatile uint64_t end_us = UINT64_MAX;
   for (int i = 0; i < nsub; i++) {
     w[i].n = nodes[on];
     w[i].size = size;
     w[i].stop = &stop;
+    w[i].end_us = &end_us;
     pthread_create(&w[i].t, NULL, worker_main, &w[i]);
   }
-  /* warm-up, then measure */
+  /* warm-up, then measure.  The workers own their counters: the warm-up
+   * ones are dropped by each worker at its first completion after t0, completions
+   * after t1 are not counted, and the results are
+   * read only after every worker has been joined (reading them while the
+   * workers ran let the latency copy overflow its buffer). */
   usleep(300000);
-  for (int i = 0; i < nsub; i++) w[i].nlat = w[i].ok = w[i].fail = 0;
   uint64_t t0 = mm_now_us();
+  for (int i = 0; i < nsub; i++) __atomic_store_n(&w[i].reset, 1, __ATOMIC_RELEASE);
   usleep((useconds_t)(seconds * 1e6));
   uint64_t t1 = mm_now_us();
+  end_us = t1;
+  stop = 1;
+  for (int i = 0; i < nsub; i++) pthread_join(w[i].t, NULL);
   uint64_t ok = 0, fail = 0;
   size_t total = 0;
   for (int i = 0; i < nsub; i++) { ok += w[i].ok; fail += w[i].fail; total += w[i].nlat; }
   uint64_t *all = malloc((total ? total : 1) * sizeof *all);
   size_t k = 0;
   for (int i = 0; i < nsub; i++) { memcpy(all + k, w[i].lat, w[i].nlat * sizeof *all); k += w[i].nlat; }
-  stop = 1;
-  for (int i = 0; i < nsub; i++) { pthread_join(w[i].t, NULL); free(w[i].lat); }
+  for (int i = 0; i < nsub; i++) free(w[i].lat);
   double secs = (double)(t1 - t0) / 1e6;
   printf("%-9s %6u B %3d submitters: %9.0f entries/s  p50 %7.0f us  p99 %7.0f us%s\n", label, size, nsub,
          (double)ok / secs, (double)pct(all, k, 0.5), (double)pct(all, k, 0.99), fail ? "  (retries seen)" : "");

@@ -270,7 +270,7 @@ int raft_load(raft *r, raft_term term, raft_id vote, const raft_snapshot *snap,
     }
   }
   r->n = n;
-  r->commit = r->applied = applied;
+  r->commit = r->applied = r->resolved = applied;
   r->stable = raft__last(r);
   r->out_base = raft__last(r);
   r->loaded = 1;
@@ -441,7 +441,19 @@ int raft_get_ready(raft *r, raft_ready *rd) {
   if (r->failed) return r->failed;
   if (!r->loaded) return MM_EINVAL;
   raft__flush(r);
-  /* Committed entries that are also durable here. */
+  assert(r->applied <= r->stable && r->stable <= raft__last(r));
+  /* Outcomes of submissions: as soon as an entry is committed, which (thesis
+   * 10.2.1) may be before this member's own copy is durable -- a majority
+   * that excludes us has it on disk.  Committed entries are final (State
+   * Machine Safety), so the in-memory entry at that index is the one. */
+  if (r->resolved < r->applied) r->resolved = r->applied;
+  while (!r->failed && r->resolved < r->commit) {
+    raft_entry *e = raft__at(r, r->resolved + 1);
+    assert(e);
+    r->resolved++;
+    if (r->pend.n) resolve_pending(r, e);
+  }
+  /* Committed entries that are also durable here are applied. */
   raft_index upto = MM_MIN(r->commit, r->stable);
   while (!r->failed && r->applied < upto) {
     raft_entry *e = raft__at(r, r->applied + 1);
@@ -449,7 +461,6 @@ int raft_get_ready(raft *r, raft_ready *rd) {
     if (RAFT_PUSH(r, r->committed, *e) != MM_OK) break;
     raft_entry_ref(&r->committed.v[r->committed.n - 1]);
     r->applied++;
-    if (r->pend.n) resolve_pending(r, e);
   }
   if (r->role_changed) raft__event(r, RAFT_EV_ROLE, MM_OK, 0, r->leader, r->term);
   if (r->conf_changed) raft__event(r, RAFT_EV_CONF, MM_OK, 0, r->conf_index, 0);

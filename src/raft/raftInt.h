@@ -5,7 +5,10 @@
  *
  * Invariants (checked with assert on every change in debug builds):
  *   - log[i].index == snap.index + 1 + i; terms never decrease along the log.
- *   - snap.index <= applied <= commit; applied <= stable <= last_index().
+ *   - snap.index <= applied <= resolved <= commit; applied <= stable <= last_index().
+ *     (resolved: pending submissions were matched against every entry up to
+ *     it; it runs ahead of applied when this member's copy is not yet
+ *     durable but a majority without it already is: thesis 10.2.1.)
  *   - commit never decreases; entries <= commit are never truncated.
  *   - conf is the latest configuration in the log (or snap.conf if none);
  *     conf_index is the index of that entry (snap.index when from snap).
@@ -72,6 +75,7 @@ struct raft {
   int role;
   raft_id leader;
   raft_index commit, applied, stable;
+  raft_index resolved;     /* submissions resolved against entries <= resolved */
   raft_config conf;
   raft_index conf_index;
   uint64_t rng;

@@ -44,6 +44,25 @@ int raft_log_truncate(raft_log *l, raft_index from);
 int raft_log_append(raft_log *l, const raft_entry *e, size_t n);
 /* fdatasync everything written. */
 int raft_log_sync(raft_log *l);
+/* Pipelined sync, for a storage thread that keeps appending while an
+ * fdatasync runs.  raft_log_sync_begin (on the thread that owns the log)
+ * records the last (index, term) written so far and takes duplicates of
+ * the descriptors of every segment written since the previous sync (their
+ * dirty marks move into ss).  raft_log_sync_finish (any thread, no lock: it
+ * touches only ss) fdatasyncs and closes them; when it returns MM_OK every
+ * entry up to (ss->index, ss->term) as of raft_log_sync_begin is durable.
+ * Appends, truncations and segment removals may go on in between (a stale
+ * (index, term) after a truncation is harmless: raft_persisted ignores it).
+ * An MM_EIO from finish must be treated as fatal for the log (the caller
+ * stops and reopens it). */
+typedef struct raft_log_syncset {
+  raft_index index;
+  raft_term term;
+  uint32_t n;
+  int fd[8];
+} raft_log_syncset;
+int raft_log_sync_begin(raft_log *l, raft_log_syncset *ss);
+int raft_log_sync_finish(raft_log_syncset *ss);
 raft_index raft_log_last(const raft_log *l);
 raft_term raft_log_last_term(const raft_log *l);
 

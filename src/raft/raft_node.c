@@ -5,9 +5,13 @@
  *
  * Invariants:
  *   - only the driver thread touches r, net and the callback table;
- *   - the storage thread is the only one touching the raft_log after start;
- *     jobs are executed in submission order, so a hard-state or snapshot job
- *     finishing implies every earlier append/truncate was written;
+ *   - the storage thread executes jobs in submission order (so a hard-state
+ *     or snapshot job finishing implies every earlier append/truncate was
+ *     written); the sync thread makes appends durable: pipelined, the
+ *     storage thread writes batch N+1 while the fdatasync of ..N runs, and
+ *     every write queued during an fdatasync goes into the next one (group
+ *     commit).  Both touch the raft_log only under lmu; the fdatasync itself
+ *     runs outside it (raft_log_sync_begin/finish);
  *   - messages of a ready batch leave only after its hard state/snapshot is
  *     durable (the driver waits for that job).
  */
@@ -59,8 +63,9 @@ struct raft_node {
   raft_net *net;
   int epfd, tfd, efd;
   struct tagged timer_tag, wake_tag;
-  pthread_t thr, sthr;
-  int started_thr, started_sthr;
+  pthread_t thr, sthr, ythr;
+  int started_thr, started_sthr, started_ythr;
+  pthread_mutex_t lmu; /* the raft_log, between the storage and sync threads */
   volatile int stop;
   int failed;
 
@@ -71,7 +76,8 @@ struct raft_node {
   raft_id transfer;
 
   pthread_mutex_t smu; /* storage queue */
-  pthread_cond_t scv, sdone;
+  pthread_cond_t scv, sdone, ycv;
+  int y_pending; /* written since the sync thread last began a sync */
   job *jhead, *jtail;
   uint64_t jobs_pushed, jobs_done;
   raft_index p_index;
@@ -121,6 +127,14 @@ static void job_free(job *j) {
   mm_free(j);
 }
 
+static void wake_driver(raft_node *n) {
+  uint64_t one = 1;
+  ssize_t w = write(n->efd, &one, 8);
+  (void)w;
+}
+
+/* Executes queued jobs: appends and truncations are written (not synced),
+ * hard state and snapshot metadata are durable when their job is done. */
 static void *storage_main(void *arg) {
   raft_node *n = arg;
   pthread_mutex_lock(&n->smu);
@@ -132,6 +146,7 @@ static void *storage_main(void *arg) {
     pthread_mutex_unlock(&n->smu);
     int rc = MM_OK;
     uint64_t cnt = 0;
+    pthread_mutex_lock(&n->lmu);
     for (job *j = list; j; j = j->next, cnt++) {
       if (rc != MM_OK) continue;
       switch (j->kind) {
@@ -141,9 +156,7 @@ static void *storage_main(void *arg) {
       case J_SNAP: rc = raft_log_set_snapshot(n->log, &j->snap); break;
       }
     }
-    if (rc == MM_OK) rc = raft_log_sync(n->log);
-    raft_index li = raft_log_last(n->log);
-    raft_term lt = raft_log_last_term(n->log);
+    pthread_mutex_unlock(&n->lmu);
     while (list) {
       job *j = list;
       list = j->next;
@@ -152,13 +165,40 @@ static void *storage_main(void *arg) {
     pthread_mutex_lock(&n->smu);
     if (rc != MM_OK) n->s_err = rc;
     n->jobs_done += cnt;
-    n->p_index = li;
-    n->p_term = lt;
-    n->p_new = 1;
+    n->y_pending = 1;
+    pthread_cond_signal(&n->ycv);
     pthread_cond_broadcast(&n->sdone);
-    uint64_t one = 1;
-    ssize_t w = write(n->efd, &one, 8);
-    (void)w;
+    if (rc != MM_OK) wake_driver(n);
+  }
+  pthread_mutex_unlock(&n->smu);
+  return NULL;
+}
+
+/* One fdatasync at a time, covering everything written before it began;
+ * reports raft_persisted(index, term) to the driver as soon as it returns
+ * (followers acknowledge from there). */
+static void *sync_main(void *arg) {
+  raft_node *n = arg;
+  pthread_mutex_lock(&n->smu);
+  for (;;) {
+    while (!n->y_pending && !n->stop) pthread_cond_wait(&n->ycv, &n->smu);
+    if (!n->y_pending && n->stop) break;
+    n->y_pending = 0;
+    pthread_mutex_unlock(&n->smu);
+    raft_log_syncset ss;
+    pthread_mutex_lock(&n->lmu);
+    int rc = raft_log_sync_begin(n->log, &ss);
+    pthread_mutex_unlock(&n->lmu);
+    if (rc == MM_OK) rc = raft_log_sync_finish(&ss);
+    pthread_mutex_lock(&n->smu);
+    if (rc != MM_OK) {
+      n->s_err = rc;
+    } else {
+      n->p_index = ss.index;
+      n->p_term = ss.term;
+      n->p_new = 1;
+    }
+    wake_driver(n);
   }
   pthread_mutex_unlock(&n->smu);
   return NULL;
@@ -342,7 +382,9 @@ raft_node *raft_node_start(const raft_node_config *c, int *err) {
   mm_buf_init(&n->enc);
   pthread_mutex_init(&n->mu, NULL);
   pthread_mutex_init(&n->smu, NULL);
+  pthread_mutex_init(&n->lmu, NULL);
   pthread_cond_init(&n->scv, NULL);
+  pthread_cond_init(&n->ycv, NULL);
   pthread_cond_init(&n->sdone, NULL);
   n->dir = mm_strdup(c->dir);
   n->host = mm_strdup(c->listen_host ? c->listen_host : "127.0.0.1");
@@ -390,6 +432,8 @@ raft_node *raft_node_start(const raft_node_config *c, int *err) {
   for (int i = 0; i < c->n_peers; i++) raft_net_add_peer(n->net, c->peers[i].id, c->peers[i].host, c->peers[i].port);
   if (pthread_create(&n->sthr, NULL, storage_main, n) != 0) goto fail;
   n->started_sthr = 1;
+  if (pthread_create(&n->ythr, NULL, sync_main, n) != 0) goto fail;
+  n->started_ythr = 1;
   if (pthread_create(&n->thr, NULL, driver_main, n) != 0) goto fail;
   n->started_thr = 1;
   *err = MM_OK;
@@ -407,8 +451,10 @@ void raft_node_stop(raft_node *n) {
   if (n->started_thr) pthread_join(n->thr, NULL);
   pthread_mutex_lock(&n->smu);
   pthread_cond_broadcast(&n->scv);
+  pthread_cond_broadcast(&n->ycv);
   pthread_mutex_unlock(&n->smu);
   if (n->started_sthr) pthread_join(n->sthr, NULL);
+  if (n->started_ythr) pthread_join(n->ythr, NULL);
   while (n->jhead) {
     job *j = n->jhead;
     n->jhead = j->next;

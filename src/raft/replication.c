@@ -327,6 +327,15 @@ int raft__handle_snapshot(raft *r, const raft_msg *m) {
   r->snap = *s;
   r->snap_installed = 1;
   r->commit = r->applied = s->index;
+  if (r->resolved < s->index) r->resolved = s->index;
+  if (!keep) {
+    /* The whole log was dropped: what was durable of it says nothing about
+     * the entries that will follow the snapshot.  (Keeping the old stable
+     * here let this member acknowledge entries it had not yet persisted;
+     * found by the simulator's commit-durability check, seed 6923.) */
+    r->stable = s->index;
+    r->verified = s->index;
+  }
   if (r->stable < s->index) r->stable = s->index;
   if (r->verified < s->index) r->verified = s->index;
   /* Outcome of our submissions inside the snapshot cannot be known here. */
@@ -383,8 +392,8 @@ int raft__handle_submit_resp(raft *r, const raft_msg *m) {
         p->index = a->index;
         p->term = a->term;
         raft__event(r, RAFT_EV_ACCEPTED, MM_OK, p->req_id, a->index, a->term);
-        /* Already applied past it (the answer was slow)?  Resolve now. */
-        if (p->index <= r->applied) {
+        /* Already resolved past it (the answer was slow)?  Resolve now. */
+        if (p->index <= r->resolved) {
           const raft_entry *e = raft__at(r, p->index);
           int mine = e && e->origin == r->o.id && e->req_id == p->req_id;
           raft__event(r, mine ? RAFT_EV_COMMITTED : RAFT_EV_FAILED, mine ? MM_OK : MM_EAGAIN,

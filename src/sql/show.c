@@ -459,17 +459,13 @@ static int explain_stmt(sess *s, lex *l, int more, mm_sink *out) {
       p = strchr(p, ' ') + 1;
       size_t n = strcspn(p, " ");
       snprintf(tbl, sizeof tbl, "%.*s", (int)n, p);
-      const char *ix = strstr(detail, "INDEX ");
-      if (ix) {
-        const char *colon = strchr(ix, ':');
-        const char *plan = colon ? colon + 1 : ix + 6;
-        /* the table layer's idxStr starts with the plan kind and index name */
-        if (!strncmp(plan, "eq:", 3) || !strncmp(plan, "pk-eq", 5)) snprintf(type, sizeof type, "const");
-        else if (strstr(plan, "range") || strstr(plan, "rng")) snprintf(type, sizeof type, "range");
-        else if (strstr(plan, "eq") || strstr(plan, "ref")) snprintf(type, sizeof type, "ref");
-        else if (strstr(plan, "scan") || !*plan) snprintf(type, sizeof type, "ALL");
-        else snprintf(type, sizeof type, "ref");
-        snprintf(key, sizeof key, "%s", plan);
+      /* the table layer's plan string: "type=<access>;key=<index>" */
+      const char *tp = strstr(detail, "type=");
+      if (tp) {
+        tp += 5;
+        snprintf(type, sizeof type, "%.*s", (int)strcspn(tp, "; "), tp);
+        const char *kp = strstr(tp, "key=");
+        if (kp) snprintf(key, sizeof key, "%.*s", (int)strcspn(kp + 4, "; "), kp + 4);
       }
     } else {
       snprintf(type, sizeof type, "%s", "");
@@ -478,6 +474,7 @@ static int explain_stmt(sess *s, lex *l, int more, mm_sink *out) {
     row[1] = mm_strdup(strstr(detail, "SUBQUERY") ? "SUBQUERY" : "SIMPLE");
     row[2] = tbl[0] ? mm_strdup(tbl) : NULL;
     row[4] = type[0] ? mm_strdup(type) : NULL;
+    row[5] = key[0] ? mm_strdup(key) : NULL;
     row[6] = key[0] ? mm_strdup(key) : NULL;
     row[9] = mm_strdup("1");
     row[10] = mm_strdup("100.00");

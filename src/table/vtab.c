@@ -619,6 +619,21 @@ static int vt_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
       if (best_used[i] == 101) info->aConstraintUsage[i].argvIndex = ++argn;
   }
   info->idxNum = best_plan;
+  /* A readable plan for EXPLAIN: "type=<MySQL access type>;key=<index>" */
+  {
+    const char *type, *key = NULL;
+    if (best_plan & P_ROWID) type = "const";
+    else if (P_SLOT(best_plan) == 0xFF) type = "ALL";
+    else {
+      key = def->indexes[P_SLOT(best_plan)].name;
+      if (best_plan & P_POINT) type = best_unique ? "const" : "ref";
+      else if (best_plan & (P_LO | P_HI)) type = "range";
+      else if (P_NEQ(best_plan) > 0) type = "ref";
+      else type = "index";
+    }
+    info->idxStr = key ? sqlite3_mprintf("type=%s;key=%s", type, key) : sqlite3_mprintf("type=%s", type);
+    info->needToFreeIdxStr = info->idxStr != NULL;
+  }
   info->estimatedCost = best_cost;
   info->estimatedRows = (sqlite3_int64)best_rows;
   if (best_unique) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;

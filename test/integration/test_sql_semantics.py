@@ -171,3 +171,16 @@ def test_multi_statements(mmsqld):
     assert cur.fetchall() == ((2,),)
     assert cur.nextset()
     assert cur.fetchall() == (("x",),)
+
+
+def test_explain_shows_index_plans(db):
+    q(db, "CREATE TABLE ex (id INT PRIMARY KEY, k INT, c CHAR(10), KEY k_1 (k))")
+    q(db, "INSERT INTO ex VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c')")
+    def plan(sql):
+        r = q(db, "EXPLAIN " + sql)[0]
+        return r[4], r[6]
+    assert plan("SELECT c FROM ex WHERE id = 2") == ("const", "PRIMARY")
+    assert plan("SELECT c FROM ex WHERE id BETWEEN 1 AND 2") == ("range", "PRIMARY")
+    assert plan("SELECT c FROM ex WHERE k = 2") == ("ref", "k_1")
+    assert plan("SELECT c FROM ex WHERE k IN (1, 3)") == ("ref", "k_1")
+    assert plan("SELECT c FROM ex WHERE c = 'a'") == ("ALL", None)

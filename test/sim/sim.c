@@ -170,12 +170,16 @@ static struct sim {
   struct {
     uint64_t steps, msgs, dropped, elections, commits, applied, acks, fails, reads, snaps, crashes,
         restarts, partitions, confchanges, transfers, compactions, events;
+    /* thesis 10.2.1 paths: commits / acks before the leader's own copy was
+     * durable, and leader crashes that lost committed entries locally */
+    uint64_t early_commits, early_acks, lost_commits;
   } st;
 } S;
 
 static struct {
   uint64_t seeds, steps, msgs, dropped, elections, commits, applied, acks, fails, reads, snaps,
       crashes, restarts, partitions, confchanges, transfers, compactions;
+  uint64_t early_commits, early_acks, lost_commits;
   uint64_t sim_us;
 } TOT;
 
@@ -329,8 +333,18 @@ static void start_fsync(int k) {
   if (n->fsync_busy || !n->nops) return;
   n->fsync_busy = 1;
   n->fsync_upto = n->nops;
-  push(S.now + n->fsync_us / 2 + rn(n->fsync_us), EV_FSYNC, k, n->gen, NULL, 0);
+  uint64_t d = n->fsync_us / 2 + rn(n->fsync_us);
+  if (rn(100) < 5) d += rn(20 * MS); /* a disk stall: the others commit without this member */
+  push(S.now + d, EV_FSYNC, k, n->gen, NULL, 0);
 }
+
+/* Is entry (i, term) on n's disk (fsynced, or covered by its snapshot)? */
+static int durable_has(const snode *n, raft_index i, raft_term term) {
+  if (i <= n->snap.index) return 1;
+  if (i > n->snap.index + n->ndur) return 0;
+  return n->dur[i - n->snap.index - 1].term == term;
+}
+static raft_index durable_last(const snode *n) { return n->snap.index + n->ndur; }
 
 /* ---- processing a ready batch -------------------------------------------------------- */
 static void net_send(const raft_msg *m);
@@ -427,7 +441,29 @@ static void process(int k) {
       g->origin = e->origin;
       g->req = e->req_id;
       g->cterm = MM_MAX(st.term, S.g[i - 1].cterm);
+      /* Commitment (thesis 10.2.1): a majority of the committing leader's
+       * voters -- possibly without the leader -- has it on disk. */
+      if (st.role == RAFT_LEADER) {
+        int nv = 0, dur = 0;
+        char who[256] = "";
+        size_t wl = 0;
+        for (uint32_t m = 0; m < st.conf.n; m++) {
+          if (!st.conf.m[m].voter) continue;
+          nv++;
+          snode *o = node_of(st.conf.m[m].id);
+          int has = o && o->exists && durable_has(o, i, e->term);
+          dur += has;
+          raft_status os = {0};
+          if (o && o->up) raft_get_status(o->r, &os);
+          if (wl < sizeof who - 60)
+            wl += (size_t)snprintf(who + wl, sizeof who - wl, " n%" PRIu64 "%s(disk to %" PRIu64 ", stable %" PRIu64 ")",
+                                   st.conf.m[m].id, has ? "+" : "-", o ? durable_last(o) : 0, os.stable);
+        }
+        if (dur < nv / 2 + 1)
+          violation("node %d commits %" PRIu64 " durable on only %d of %d voters:%s", k + 1, i, dur, nv, who);
+      }
     }
+    if (st.role == RAFT_LEADER && st.commit > durable_last(n)) S.st.early_commits++;
     trace("n%d commit %" PRIu64 " -> %" PRIu64 " (term %" PRIu64 ", role %s)", k + 1, S.gcommit, st.commit, st.term,
           raft_role_name(st.role));
     S.st.commits += st.commit - S.gcommit;
@@ -497,6 +533,7 @@ static void process(int k) {
         violation("node %d: req %" PRIu64 " acknowledged at %" PRIu64 " but another entry is committed there", k + 1, v->req_id,
                   v->index);
       if (v->index > S.ack_max) S.ack_max = v->index;
+      if (!durable_has(n, v->index, S.g[v->index].term)) S.st.early_acks++;
       *s = 3;
       S.st.acks++;
       if (v->req_id == S.probe_req && k == S.probe_node) S.probe_index = v->index;
@@ -559,6 +596,12 @@ static void node_crash(int k) {
   /* Writes not yet fsynced: a random prefix reached the disk. */
   size_t keep = rn(n->nops + 1);
   ops_apply(n, keep);
+  {
+    raft_status st;
+    raft_get_status(n->r, &st);
+    for (raft_index i = MM_MAX(n->snap.index + 1, 1); i <= MM_MIN(st.commit, S.gcommit); i++)
+      if (!durable_has(n, i, S.g[i].term)) { S.st.lost_commits++; break; }
+  }
   for (size_t i = 0; i < n->nops; i++) if (n->ops[i].kind == OP_APPEND) raft_entry_unref(&n->ops[i].e);
   n->nops = 0;
   raft_free(n->r);
@@ -651,8 +694,8 @@ static void action(void) {
   } else if (what < 35) {
     heal_net();
     trace("heal");
-  } else if (what < 45) { /* crash */
-    int k = random_up();
+  } else if (what < 45) { /* crash (the leader half the time: its unsynced tail may hold committed entries) */
+    int k = L >= 0 && chance(0.5) ? L : random_up();
     if (k >= 0) node_crash(k);
   } else if (what < 57) { /* restart */
     int c[MAXN], nc = 0;
@@ -951,6 +994,9 @@ static void run_seed(uint64_t seed) {
   TOT.confchanges += S.st.confchanges;
   TOT.transfers += S.st.transfers;
   TOT.compactions += S.st.compactions;
+  TOT.early_commits += S.st.early_commits;
+  TOT.early_acks += S.st.early_acks;
+  TOT.lost_commits += S.st.lost_commits;
   TOT.sim_us += S.now;
   if (S.verbose)
     printf("seed %" PRIu64 " ok: %" PRIu64 " commits, %" PRIu64 " acks, %" PRIu64 " elections\n", seed, S.st.commits,
@@ -1030,10 +1076,12 @@ int main(int argc, char **argv) {
          "  %" PRIu64 " entries committed, %" PRIu64 " applied, %" PRIu64 " acknowledged, %" PRIu64 " failed with retry\n"
          "  %" PRIu64 " reads verified, %" PRIu64 " snapshots installed, %" PRIu64 " compactions\n"
          "  %" PRIu64 " crashes, %" PRIu64 " restarts, %" PRIu64 " partitions, %" PRIu64 " membership changes, %" PRIu64
-         " transfers\n",
+         " transfers\n"
+         "  leader not yet durable: %" PRIu64 " commits, %" PRIu64 " acknowledgements; %" PRIu64
+         " leader crashes lost committed entries locally\n",
          TOT.seeds, secs, TOT.sim_us / 1e6, TOT.steps, TOT.msgs, TOT.dropped, TOT.elections, TOT.commits, TOT.applied,
          TOT.acks, TOT.fails, TOT.reads, TOT.snaps, TOT.compactions, TOT.crashes, TOT.restarts, TOT.partitions,
-         TOT.confchanges, TOT.transfers);
+         TOT.confchanges, TOT.transfers, TOT.early_commits, TOT.early_acks, TOT.lost_commits);
   if (failed) printf("raft-sim: FAILED (see VIOLATION above)\n");
   return failed ? 1 : 0;
 }

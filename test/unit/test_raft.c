@@ -306,6 +306,78 @@ TEST(three_nodes_replicate_forward_read) {
   CHECK(T[F].read_index >= a.commit);
 }
 
+/* Thesis 10.2.1: the leader's own fsync runs in parallel with replication; an
+ * entry commits (and its submitter hears COMMITTED) once a majority that
+ * excludes the leader has it on disk, but the leader applies it only once
+ * its own copy is durable. */
+TEST(leader_commits_before_own_fsync) {
+  cluster_init(3, 3);
+  tick_all(40);
+  int L = leader();
+  CHECK(L >= 0);
+  raft *r = T[L].r;
+  CHECK(raft_submit(r, 900, "early", 5) == MM_OK);
+  raft_ready rd;
+  CHECK(raft_get_ready(r, &rd) == MM_OK);
+  CHECK_EQ_INT(rd.n_persist, 1);
+  raft_index idx = rd.persist[0].index;
+  raft_term term = rd.persist[0].term;
+  /* Send the APPENDs but do not store the leader's copy. */
+  mm_buf b;
+  mm_buf_init(&b);
+  size_t sent = 0;
+  for (size_t k = 0; k < rd.n_msgs; k++) {
+    if (rd.msgs[k].type != RAFT_MSG_APPEND || !rd.msgs[k].n_entries) continue;
+    mm_buf_reset(&b);
+    CHECK(raft_msg_encode(&rd.msgs[k], &b) == MM_OK);
+    raft_msg m;
+    CHECK(raft_msg_decode((unsigned char *)b.p, b.len, &m) == MM_OK);
+    int to = (int)m.to - 1;
+    CHECK(raft_step(T[to].r, &m) == MM_OK);
+    raft_msg_release(&m);
+    sent++;
+  }
+  mm_buf_free(&b);
+  raft_ready_done(r, &rd);
+  CHECK_EQ_INT(sent, 2);
+  /* Followers persist (synchronously in tn_ready) and acknowledge; deliver
+   * only the acknowledgements to the leader by hand. */
+  for (int f = 0; f < 3; f++) if (f != L) tn_ready(f);
+  int committed = 0;
+  while (qh < qt) {
+    tmsg q = Q[qh++];
+    raft_msg m;
+    if ((int)q.to - 1 == L && raft_msg_decode(q.p, q.n, &m) == MM_OK) {
+      CHECK(raft_step(r, &m) == MM_OK);
+      raft_msg_release(&m);
+      CHECK(raft_get_ready(r, &rd) == MM_OK);
+      for (size_t k = 0; k < rd.n_committed; k++) CHECK(rd.committed[k].index < idx); /* not applied */
+      for (size_t k = 0; k < rd.n_events; k++)
+        if (rd.events[k].type == RAFT_EV_COMMITTED && rd.events[k].req_id == 900) {
+          CHECK_EQ_INT(rd.events[k].index, idx);
+          committed++;
+        }
+      raft_ready_done(r, &rd);
+    }
+    free(q.p);
+  }
+  qh = qt = 0;
+  CHECK_EQ_INT(committed, 1);
+  raft_status st;
+  raft_get_status(r, &st);
+  CHECK(st.commit >= idx);
+  CHECK(st.stable < idx);
+  CHECK(st.applied < idx);
+  /* Now the leader's own write completes: the entry is applied. */
+  CHECK(raft_persisted(r, idx, term) == MM_OK);
+  CHECK(raft_get_ready(r, &rd) == MM_OK);
+  int applied = 0;
+  for (size_t k = 0; k < rd.n_committed; k++) applied |= rd.committed[k].index == idx;
+  for (size_t k = 0; k < rd.n_events; k++) CHECK(rd.events[k].type != RAFT_EV_COMMITTED || rd.events[k].req_id != 900);
+  raft_ready_done(r, &rd);
+  CHECK(applied);
+}
+
 TEST(election_retry_status) {
   cluster_init(3, 3);
   /* no leader yet: a submission gets a clear retry status */
@@ -563,6 +635,7 @@ int main(void) {
   RUN(codec_alloc_faults);
   RUN(single_node_commits);
   RUN(three_nodes_replicate_forward_read);
+  RUN(leader_commits_before_own_fsync);
   RUN(election_retry_status);
   RUN(leadership_transfer);
   RUN(membership_learner_promote_remove);

@@ -128,7 +128,7 @@ static void *worker_main(void *arg) {
   waiter wt;
   pthread_mutex_init(&wt.mu, NULL);
   pthread_cond_init(&wt.cv, NULL);
-  while (!*w->stop) {
+  while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
     wt.done = 0;
     uint64_t t0 = mm_now_us();
     if (raft_node_submit(w->n, buf, w->size, on_done, &wt) != MM_OK) break;
@@ -140,7 +140,7 @@ static void *worker_main(void *arg) {
       w->reset = 0;
       w->nlat = w->ok = w->fail = 0;
     }
-    if (t1 > *w->end_us) continue;
+    if (t1 > __atomic_load_n(w->end_us, __ATOMIC_ACQUIRE)) continue;
     if (wt.status == MM_OK) {
       if (w->nlat == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 4096;
@@ -190,8 +190,8 @@ static void run(const char *label, int on, uint32_t size, int nsub, double secon
   for (int i = 0; i < nsub; i++) __atomic_store_n(&w[i].reset, 1, __ATOMIC_RELEASE);
   usleep((useconds_t)(seconds * 1e6));
   uint64_t t1 = mm_now_us();
-  end_us = t1;
-  stop = 1;
+  __atomic_store_n(&end_us, t1, __ATOMIC_RELEASE);
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
   for (int i = 0; i < nsub; i++) pthread_join(w[i].t, NULL);
   uint64_t ok = 0, fail = 0;
   size_t total = 0;

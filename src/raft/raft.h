@@ -24,6 +24,8 @@
  *      counts an entry before raft_persisted() says it is durable.
  *   4. send rd.msgs[] (best effort: loss, duplication, reordering are fine).
  *   5. apply rd.committed[] in order (they are durable locally and committed).
+ *      A RAFT_EV_COMMITTED may precede this: an entry commits once a majority
+ *      has it on disk, which may exclude this member (thesis 10.2.1).
  *   6. deliver rd.events[] (submission outcomes, reads, role changes).
  *
  * Pointers in a raft_ready (messages, entries, entry data) stay valid until
@@ -143,7 +145,10 @@ typedef struct raft_msg {
 /* ---- events -------------------------------------------------------------- */
 enum raft_event_type {
   RAFT_EV_ACCEPTED = 1, /* req_id got log position (index, term); not yet committed */
-  RAFT_EV_COMMITTED,    /* req_id committed at index (and is in rd.committed now or earlier) */
+  RAFT_EV_COMMITTED,    /* req_id committed at index: durable on a majority, final.  May come
+                           before the entry is in rd.committed here (thesis 10.2.1: a majority
+                           without this member's own copy suffices; it is applied once that
+                           copy is durable too) */
   RAFT_EV_FAILED,       /* req_id: status MM_EAGAIN (no leader / lost to a new leader /
                            no answer in time: outcome unknown, see docs/raft.md) */
   RAFT_EV_READ,         /* ReadIndex ctx = req_id: status MM_OK and index, or MM_EAGAIN */

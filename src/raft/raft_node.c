@@ -31,6 +31,8 @@
 #include "raft/raft_net.h"
 #include "util/mm.h"
 
+#define STOPPING(n) __atomic_load_n(&(n)->stop, __ATOMIC_ACQUIRE)
+
 enum { J_TRUNC = 1, J_APPEND, J_HS, J_SNAP };
 typedef struct job {
   int kind;
@@ -66,7 +68,7 @@ struct raft_node {
   pthread_t thr, sthr, ythr;
   int started_thr, started_sthr, started_ythr;
   pthread_mutex_t lmu; /* the raft_log, between the storage and sync threads */
-  volatile int stop;
+  int stop; /* set once by raft_node_stop; read with STOPPING() */
   int failed;
 
   pthread_mutex_t mu; /* subs, status, transfer */
@@ -139,8 +141,8 @@ static void *storage_main(void *arg) {
   raft_node *n = arg;
   pthread_mutex_lock(&n->smu);
   for (;;) {
-    while (!n->jhead && !n->stop) pthread_cond_wait(&n->scv, &n->smu);
-    if (!n->jhead && n->stop) break;
+    while (!n->jhead && !STOPPING(n)) pthread_cond_wait(&n->scv, &n->smu);
+    if (!n->jhead && STOPPING(n)) break;
     job *list = n->jhead;
     n->jhead = n->jtail = NULL;
     pthread_mutex_unlock(&n->smu);
@@ -181,8 +183,8 @@ static void *sync_main(void *arg) {
   raft_node *n = arg;
   pthread_mutex_lock(&n->smu);
   for (;;) {
-    while (!n->y_pending && !n->stop) pthread_cond_wait(&n->ycv, &n->smu);
-    if (!n->y_pending && n->stop) break;
+    while (!n->y_pending && !STOPPING(n)) pthread_cond_wait(&n->ycv, &n->smu);
+    if (!n->y_pending && STOPPING(n)) break;
     n->y_pending = 0;
     pthread_mutex_unlock(&n->smu);
     raft_log_syncset ss;
@@ -350,7 +352,7 @@ static void drain_wake(raft_node *n) {
 static void *driver_main(void *arg) {
   raft_node *n = arg;
   struct epoll_event evs[64];
-  while (!n->stop) {
+  while (!STOPPING(n)) {
     int k = epoll_wait(n->epfd, evs, 64, 50);
     for (int i = 0; i < k; i++) {
       struct tagged *t = evs[i].data.ptr;
@@ -447,7 +449,7 @@ fail_early:
 
 void raft_node_stop(raft_node *n) {
   if (!n) return;
-  n->stop = 1;
+  __atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
   if (n->started_thr) pthread_join(n->thr, NULL);
   pthread_mutex_lock(&n->smu);
   pthread_cond_broadcast(&n->scv);
@@ -476,7 +478,7 @@ void raft_node_stop(raft_node *n) {
 }
 
 int raft_node_submit(raft_node *n, const void *data, uint32_t len, raft_node_done_fn done, void *arg) {
-  if (n->stop) return MM_ECLOSED;
+  if (STOPPING(n)) return MM_ECLOSED;
   void *copy = mm_malloc(len ? len : 1);
   if (!copy) return MM_ENOMEM;
   memcpy(copy, data, len);

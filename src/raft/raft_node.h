@@ -18,7 +18,9 @@
 typedef struct raft_node raft_node;
 
 /* Outcome of a submission, called on the driver thread: status MM_OK and
- * the entry's log position once it is committed (and applied by on_apply),
+ * the entry's log position once it is committed (durable on a majority; it
+ * may reach on_apply on this member slightly later, once its own copy is
+ * durable: thesis 10.2.1),
  * or MM_EAGAIN (not appended, or lost to a new leader: retry; see
  * docs/raft.md for the unknown-outcome case).  Must not block. */
 typedef void (*raft_node_done_fn)(void *arg, int status, raft_index index);

@@ -123,12 +123,22 @@ int raft__send_append(raft *r, raft_peer *p, int force) {
   return MM_OK;
 }
 
+/* The commit index p can use as soon as it has what we sent it: entries it
+ * has verified against our log, durable there or not (thesis 10.2.1: it may
+ * learn that an entry is committed before its own copy is on disk). */
+static raft_index usable_commit(const raft *r, const raft_peer *p) {
+  return MM_MIN(r->commit, MM_MAX(p->match, p->next - 1));
+}
+
 static int heartbeat(raft *r, raft_peer *p) {
   raft_msg *m = raft__msg(r, RAFT_MSG_HEARTBEAT, p->id);
   if (!m) return r->failed;
+  /* commit: min(its acknowledged match, our commit) -- safe to take as is;
+   * index: our commit, which the follower caps at its verified index. */
   m->commit = MM_MIN(p->match, r->commit);
+  m->index = r->commit;
   m->seq = r->read_seq;
-  p->sent_commit = MM_MAX(p->sent_commit, m->commit);
+  p->sent_commit = MM_MAX(p->sent_commit, usable_commit(r, p));
   return MM_OK;
 }
 
@@ -217,7 +227,7 @@ int raft__flush(raft *r) {
       raft_peer *p = &r->peers[i];
       raft__send_append(r, p, 0);
       /* Followers learn the commit index now, not at the next heartbeat. */
-      if (MM_MIN(p->match, r->commit) > p->sent_commit) heartbeat(r, p);
+      if (usable_commit(r, p) > p->sent_commit) heartbeat(r, p);
     }
     return r->failed;
   }
@@ -287,8 +297,9 @@ int raft__handle_append(raft *r, const raft_msg *m) {
 
 int raft__handle_heartbeat(raft *r, const raft_msg *m) {
   ensure_follower(r, m->from);
-  /* The leader sends min(our acknowledged match, its commit): safe to take. */
-  commit_to(r, m->commit);
+  /* commit = min(our acknowledged match, its commit): safe to take; index =
+   * its commit, safe up to what we verified against its log this term. */
+  commit_to(r, MM_MAX(m->commit, MM_MIN(m->index, r->verified)));
   raft_msg *o = raft__msg(r, RAFT_MSG_HEARTBEAT_RESP, m->from);
   if (!o) return r->failed;
   o->seq = m->seq;

@@ -1036,7 +1036,7 @@ int main(int argc, char **argv) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   printf("raft-sim: seeds %" PRIu64 "-%" PRIu64 ", %d job(s); checking Election Safety, Log Matching, Leader Completeness,\n"
-         "  State Machine Safety, acknowledged entries, ReadIndex, and liveness after healing\n", a, b, jobs);
+         "  State Machine Safety, commit durability (majority on disk),\n  acknowledged entries, ReadIndex, and liveness after healing\n", a, b, jobs);
   fflush(stdout);
   int pipes[64][2];
   pid_t pids[64];

@@ -61,9 +61,9 @@ LIB="$here/benchlib.py"
 
 for a in "$@"; do
   case "$a" in
-    --write) SET=write ;;
+    --write) SET="write" ;;
     --all) SET=all ;;
-    --read) SET=read ;;
+    --read) SET="read" ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $a (see --help)" >&2; exit 2 ;;
   esac
@@ -107,7 +107,10 @@ if [ -n "$USER_WORKLOADS" ]; then
   done
 fi
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# fd 9 = the script's stderr, so that messages from the traps (which may
+# fire while a sysbench run's output is redirected to its log) reach it.
+exec 9>&2
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&9; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- deps
@@ -123,7 +126,7 @@ command -v mariadb >/dev/null || die "mariadb client not found (mariadb-client)"
 
 # ---------------------------------------------------------------- work dir + cleanup
 WORK=$(mktemp -d "$BENCH_DIR/mmsql-bench.XXXXXX")
-MM_PID=""; MARIA_PID=""
+MM_PID=""; MARIA_PID=""; SB_PID=""
 
 stop_pid() {  # pid name
   local pid=$1 name=$2
@@ -137,6 +140,8 @@ stop_pid() {  # pid name
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  exec >&9 2>&9
+  if [ -n "$SB_PID" ]; then kill -TERM "$SB_PID" 2>/dev/null || true; wait "$SB_PID" 2>/dev/null || true; fi
   stop_pid "$MM_PID" mmsqld
   stop_pid "$MARIA_PID" mariadbd
   if [ "$KEEP" = 1 ] || [ $rc -ne 0 ]; then
@@ -207,7 +212,7 @@ start_mmsqld() {
   MM_PID=$!
   for _ in $(seq 300); do
     mariadb --no-defaults -h127.0.0.1 -P"$MM_PORT" -uroot -e 'select 1' >/dev/null 2>&1 && break
-    kill -0 "$MM_PID" 2>/dev/null || { tail -20 "$d/error.log" >&2; die "mmsqld exited"; }
+    kill -0 "$MM_PID" 2>/dev/null || { tail -20 "$d/error.log" "$d/stdout.log" >&2 2>/dev/null; die "mmsqld exited"; }
     sleep 0.2
   done
   log "mmsqld up (pid $MM_PID, port $MM_PORT, binary $MMSQLD)"
@@ -216,9 +221,21 @@ start_mmsqld() {
 port_of() { if [ "$1" = mmsqld ]; then echo "$MM_PORT"; else echo "$MARIA_PORT"; fi; }
 pid_of()  { if [ "$1" = mmsqld ]; then echo "$MM_PID"; else echo "$MARIA_PID"; fi; }
 
-sb() {  # server workload threads seconds action [extra...]
+# sysbench runs in the background and the script waits for it, so that a
+# signal reaches the traps at once (not only after the run) and the cleanup
+# can stop sysbench too.
+sb() {  # server workload threads seconds action [extra...]  (stdout/stderr as given)
   local srv=$1 w=$2 t=$3 secs=$4 action=$5; shift 5
-  sysbench "$w" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$(port_of "$srv")" \
+  sb_cmd "$srv" "$w" "$t" "$secs" "$action" "$@" &
+  SB_PID=$!
+  local rc=0
+  wait "$SB_PID" || rc=$?
+  SB_PID=""
+  return $rc
+}
+sb_cmd() {
+  local srv=$1 w=$2 t=$3 secs=$4 action=$5; shift 5
+  exec sysbench "$w" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$(port_of "$srv")" \
     --mysql-user=root --mysql-password= --mysql-db=sbtest \
     --tables="$TABLES" --table-size="$TABLE_SIZE" --threads="$t" --time="$secs" \
     --db-ps-mode="$PS_MODE" --rand-type="$RAND_TYPE" --percentile=95 \

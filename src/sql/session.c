@@ -957,6 +957,39 @@ out:
   return rc;
 }
 
+/* SQL_CALC_FOUND_ROWS: FOUND_ROWS() is the row count the SELECT would have
+ * returned without its LIMIT.  Count it by running the rewritten statement
+ * with its top-level LIMIT clause cut off, inside the same transaction. */
+static void count_found_rows(sess *s, const char *sql, uint64_t *out) {
+  lex l;
+  lex_init(&l, sql, strlen(sql));
+  lex_token t;
+  int depth = 0;
+  size_t cut = 0;
+  while (lex_next(&l, &t) != TK_EOF && t.type != TK_ERROR) {
+    if (lex_is_op(&t, "(")) depth++;
+    else if (lex_is_op(&t, ")")) depth--;
+    else if (depth == 0 && lex_is(&t, "LIMIT")) cut = (size_t)(t.p - sql);
+  }
+  if (!cut) return; /* no LIMIT: the rows sent are the answer */
+  mm_buf q;
+  mm_buf_init(&q);
+  mm_buf_puts(&q, "SELECT count(*) FROM (");
+  mm_buf_append(&q, sql, cut);
+  mm_buf_puts(&q, ")");
+  sqlite3_stmt *st = NULL;
+  mm_error err;
+  txn *tmp = NULL;
+  if (!q.oom && sess_prepare_sql(s, q.p, &st, &err) == MM_OK) {
+    if (!s->txn) { tmp = txn_begin(s->inst->st, TXN_READ_COMMITTED); tbl_conn_set_txn(s->tc, tmp); }
+    if (sqlite3_step(st) == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st); /* close the cursors before their transaction ends */
+    if (tmp) { tbl_conn_set_txn(s->tc, NULL); txn_rollback(tmp); }
+  }
+  sqlite3_finalize(st);
+  mm_buf_free(&q);
+}
+
 /* Run a data statement (already rewritten into rw, or prepared in pst). */
 static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed_cols,
                      const mm_value *params, int nparams, int more, mm_sink *out) {
@@ -1046,6 +1079,7 @@ static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed
   if (rc == 1) return 1;
   if (rw->kind == RW_SELECT) {
     s->fn.found_rows = rows;
+    if (rw->calc_found_rows) count_found_rows(s, rw->sql.p, &s->fn.found_rows);
     s->fn.row_count = -1;
     return 0; /* result already sent */
   }

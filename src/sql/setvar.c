@@ -58,6 +58,7 @@ static int eval_expr(sess *s, const char *e, size_t n, sqlite3_value **out, mm_e
       sess_map_sqlite_error(s, r, "field list", err);
       rc = MM_ESQL;
     }
+    sqlite3_reset(st); /* close the cursors before their transaction ends */
     if (tmp) { tbl_conn_set_txn(s->tc, s->txn); txn_rollback(tmp); }
   }
   sqlite3_finalize(st);

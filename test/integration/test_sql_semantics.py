@@ -184,3 +184,21 @@ def test_explain_shows_index_plans(db):
     assert plan("SELECT c FROM ex WHERE k = 2") == ("ref", "k_1")
     assert plan("SELECT c FROM ex WHERE k IN (1, 3)") == ("ref", "k_1")
     assert plan("SELECT c FROM ex WHERE c = 'a'") == ("ALL", None)
+
+
+def test_found_rows(db):
+    q(db, "CREATE TABLE fr (id INT PRIMARY KEY)")
+    q(db, "INSERT INTO fr VALUES (1), (2), (3), (4), (5)")
+    assert q(db, "SELECT SQL_CALC_FOUND_ROWS id FROM fr WHERE id > 1 ORDER BY id LIMIT 2") == ((2,), (3,))
+    assert q(db, "SELECT FOUND_ROWS()") == ((4,),)
+    assert q(db, "SELECT id FROM fr LIMIT 3") == ((1,), (2,), (3,))
+    assert q(db, "SELECT FOUND_ROWS()") == ((3,),)
+
+
+def test_set_from_subquery(db):
+    q(db, "CREATE TABLE sv (id INT PRIMARY KEY)")
+    q(db, "INSERT INTO sv VALUES (1), (2), (3)")
+    q(db, "SET @n = (SELECT COUNT(*) FROM sv), @m = (SELECT MAX(id) FROM sv)")
+    assert q(db, "SELECT @n, @m") == ((3, 3),)
+    q(db, "SET SESSION group_concat_max_len = (SELECT 2048)")
+    assert q(db, "SELECT @@group_concat_max_len") == ((2048,),)

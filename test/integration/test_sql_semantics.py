@@ -202,3 +202,46 @@ def test_set_from_subquery(db):
     assert q(db, "SELECT @n, @m") == ((3, 3),)
     q(db, "SET SESSION group_concat_max_len = (SELECT 2048)")
     assert q(db, "SELECT @@group_concat_max_len") == ((2048,),)
+
+
+def test_garbage_sql_gets_errors_and_node_keeps_serving(mmsqld):
+    import random
+    rnd = random.Random(20261121)
+    words = ["SELECT", "FROM", "WHERE", "(", ")", "'", "`", "\"", ",", "*", "1", "0x", "@@", "@",
+             "INSERT", "INTO", "VALUES", "UPDATE", "SET", "=", "/*!", "*/", "--", "#", ";", "\\",
+             "LIMIT", "ORDER BY", "GROUP_CONCAT(", "INTERVAL", "CAST(", "AS", "sem.e", "NULL", "?"]
+    c = mmsqld.connect()
+    errors = 0
+    for _ in range(400):
+        sql = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12)))
+        if rnd.random() < 0.3:
+            sql += bytes(rnd.randrange(256) for _ in range(8)).decode("latin1")
+        try:
+            c.cursor().execute(sql.replace("%", "%%"))
+        except pymysql.err.MySQLError as e:
+            assert e.args[0] >= 1000, (sql, e)  # a server error, not a dropped connection
+            errors += 1
+    assert errors > 300
+    assert q(c, "SELECT 1") == ((1,),)
+
+
+def test_client_vanishing_mid_transaction_is_rolled_back(mmsqld):
+    c = mmsqld.connect()
+    q(c, "CREATE DATABASE IF NOT EXISTS van")
+    q(c, "CREATE TABLE van.t (id INT PRIMARY KEY)")
+    d = mmsqld.connect(autocommit=False)
+    q(d, "INSERT INTO van.t VALUES (1)")
+    import socket
+    d._sock.shutdown(socket.SHUT_RDWR)  # vanish without COM_QUIT
+    d._sock.close()
+    import time
+    for _ in range(50):
+        # the row lock of the vanished transaction must go away with it
+        c2 = mmsqld.connect()
+        try:
+            q(c2, "SET innodb_lock_wait_timeout = 1")
+            q(c2, "INSERT INTO van.t VALUES (1)")
+            break
+        except pymysql.err.MySQLError:
+            time.sleep(0.1)
+    assert q(c, "SELECT COUNT(*) FROM van.t") == ((1,),)

@@ -1760,6 +1760,34 @@ static int edit_set_autoinc(tbl_cat_edit *e, uint32_t table_id, uint64_t next) {
 
 /* ---- CREATE / DROP / ALTER DATABASE --------------------------------- */
 
+
+/* [DEFAULT] CHARACTER SET|CHARSET [=] cs and [DEFAULT] COLLATE [=] co, in any
+ * order and number (CREATE/ALTER DATABASE).  *cs and *co are replaced by the
+ * last value given (the caller frees them). */
+static int p_db_options(ps *p, char **cs, char **co) {
+  int rc;
+  for (;;) {
+    int dflt = p_accept(p, "DEFAULT");
+    if (p_is(p, "CHARACTER") || p_is(p, "CHARSET")) {
+      if (p_accept(p, "CHARACTER") && (rc = p_expect(p, "SET"))) return rc;
+      p_accept(p, "CHARSET");
+      p_accept_op(p, "=");
+      mm_free(*cs);
+      *cs = NULL;
+      if ((rc = p_charset_name(p, cs))) return rc;
+    } else if (p_accept(p, "COLLATE")) {
+      p_accept_op(p, "=");
+      mm_free(*co);
+      *co = NULL;
+      if ((rc = p_collation_name(p, co))) return rc;
+    } else if (dflt) {
+      return p_syntax(p);
+    } else {
+      return MM_OK;
+    }
+  }
+}
+
 static int do_create_db(ps *p) {
   int ifne = 0, rc;
   char *name = NULL, *cs = NULL, *co = NULL;
@@ -1768,25 +1796,7 @@ static int do_create_db(ps *p) {
     ifne = 1;
   }
   if ((rc = p_ident(p, &name))) return rc;
-  for (;;) {
-    int dflt = p_accept(p, "DEFAULT");
-    if (p_is(p, "CHARACTER") || p_is(p, "CHARSET")) {
-      if (p_accept(p, "CHARACTER") && (rc = p_expect(p, "SET"))) goto out;
-      p_accept(p, "CHARSET");
-      p_accept_op(p, "=");
-      mm_free(cs);
-      if ((rc = p_charset_name(p, &cs))) goto out;
-    } else if (p_accept(p, "COLLATE")) {
-      p_accept_op(p, "=");
-      mm_free(co);
-      if ((rc = p_collation_name(p, &co))) goto out;
-    } else if (dflt) {
-      rc = p_syntax(p);
-      goto out;
-    } else {
-      break;
-    }
-  }
+  if ((rc = p_db_options(p, &cs, &co))) goto out;
   if ((rc = p_expect_end(p)) || (rc = check_db_name(p, name))) goto out;
   const tbl_collation *c = co ? tbl_collation_find(co) : NULL;
   if (cs && strcasecmp(cs, "default") != 0) {
@@ -1828,25 +1838,7 @@ static int do_alter_db(ps *p) {
   } else {
     return err_set(p, 1046, "3D000", "No database selected");
   }
-  for (;;) {
-    int dflt = p_accept(p, "DEFAULT");
-    if (p_is(p, "CHARACTER") || p_is(p, "CHARSET")) {
-      if (p_accept(p, "CHARACTER") && (rc = p_expect(p, "SET"))) goto out;
-      p_accept(p, "CHARSET");
-      p_accept_op(p, "=");
-      mm_free(cs);
-      if ((rc = p_charset_name(p, &cs))) goto out;
-    } else if (p_accept(p, "COLLATE")) {
-      p_accept_op(p, "=");
-      mm_free(co);
-      if ((rc = p_collation_name(p, &co))) goto out;
-    } else if (dflt) {
-      rc = p_syntax(p);
-      goto out;
-    } else {
-      break;
-    }
-  }
+  if ((rc = p_db_options(p, &cs, &co))) goto out;
   if ((rc = p_expect_end(p))) goto out;
   char *ocs, *oco;
   if (tbl_db_info(p->tc->cat, name, &ocs, &oco)) { rc = err_no_db(p, name); goto out; }

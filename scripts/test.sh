@@ -49,5 +49,5 @@ fi
 
 echo
 [ ${#failed_stages[@]} -gt 0 ] && echo "failed stages: ${failed_stages[*]}"
-echo "test stages: $stages_ok passed, $stages_failed failed"
+echo "stages: $stages_ok passed, $stages_failed failed"
 exit $status

@@ -86,3 +86,18 @@ def test_general_log(tmp_path):
         assert "logged-statement" in (tmp_path / "g.log").read_text()
     finally:
         n.cleanup()
+
+
+def test_slow_query_log(tmp_path):
+    n = Node(extra_args=["--slow-query-log", "--slow-query-log-file=%s" % (tmp_path / "s.log"),
+                         "--long-query-time=0"])
+    try:
+        n.start()
+        cur = n.connect().cursor()
+        cur.execute("SELECT 'slow-one'")
+        cur.execute("SHOW GLOBAL STATUS LIKE 'Slow_queries'")
+        assert int(cur.fetchone()[1]) >= 1
+        n.stop()
+        assert "slow-one" in (tmp_path / "s.log").read_text()
+    finally:
+        n.cleanup()

@@ -944,7 +944,6 @@ static int run_dup_updates(sess *s, rw_out *rw, uint64_t *affected, mm_error *er
     if (r != SQLITE_DONE && r != SQLITE_ROW) { sess_map_sqlite_error(s, r, "field list", err); rc = MM_ESQL; break; }
     /* MySQL: 2 per row updated by ON DUPLICATE KEY, 0 if the row was unchanged. */
     if (tbl_conn_affected(s->tc) > before) *affected += 2;
-    (void)before;
   }
 out:
   if (def) tbl_def_release(s->inst->cat, def);
@@ -1380,15 +1379,8 @@ int sess_exec_one(sess *s, const char *sql, size_t len, const mm_value *params, 
     return exec_rewrite(s, sql, len, more, out);
   if (lex_is(&t, "SET")) return sess_set(s, &l, sql, len, more, out);
   if (lex_is(&t, "SHOW")) return sess_show(s, &l, more, out);
-  if (lex_is(&t, "DESCRIBE") || lex_is(&t, "DESC") || lex_is(&t, "EXPLAIN")) {
-    lex_token n;
-    lex_peek(&l, &n);
-    if (lex_is(&n, "SELECT") || lex_is(&n, "INSERT") || lex_is(&n, "UPDATE") || lex_is(&n, "DELETE") ||
-        lex_is(&n, "REPLACE") || lex_is(&n, "WITH") || lex_is(&n, "EXTENDED") || lex_is(&n, "FORMAT") ||
-        lex_is(&n, "PARTITIONS"))
-      return sess_show(s, &l, more, out); /* show.c handles EXPLAIN <stmt> when l is positioned after EXPLAIN */
-    return sess_show(s, &l, more, out);
-  }
+  /* DESCRIBE t and EXPLAIN <statement>: show.c tells them apart */
+  if (lex_is(&t, "DESCRIBE") || lex_is(&t, "DESC") || lex_is(&t, "EXPLAIN")) return sess_show(s, &l, more, out);
   if (lex_is(&t, "USE")) {
     lex_next(&l, &t);
     if (!lex_is_name(&t)) return sess_syntax_error_at(s, &l, &t, out);

@@ -436,7 +436,6 @@ static int explain_stmt(sess *s, lex *l, int more, mm_sink *out) {
     r = sess_send_error(s, out, &err);
     goto done;
   }
-  /* Declare every table first: the plan of an EXPLAIN is built at prepare. */
   const char *names[] = {"id", "select_type", "table", "partitions", "type", "possible_keys",
                          "key", "key_len", "ref", "rows", "filtered", "Extra"};
   char **cells = NULL;

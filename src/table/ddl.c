@@ -2656,6 +2656,16 @@ out:
 
 /* ---- CREATE INDEX / DROP INDEX ----------------------------------------- */
 
+
+/* CREATE/DROP INDEX ... [ALGORITHM [=] x] [LOCK [=] y]: accepted, no effect
+ * (every DDL here copies under the catalog's DDL lock). */
+static void p_skip_algorithm_lock(ps *p) {
+  while (p_accept(p, "ALGORITHM") || p_accept(p, "LOCK")) {
+    p_accept_op(p, "=");
+    p_next(p);
+  }
+}
+
 static int do_create_index(ps *p, int unique) {
   char *iname = NULL, *db = NULL, *name = NULL;
   int rc;
@@ -2674,7 +2684,7 @@ static int do_create_index(ps *p, int unique) {
   x->name = iname;
   iname = NULL;
   if ((rc = p_key_parts(p, x)) || (rc = p_index_options(p, x))) goto out;
-  while (p_accept(p, "ALGORITHM") || p_accept(p, "LOCK")) { p_accept_op(p, "="); p_next(p); }
+  p_skip_algorithm_lock(p);
   if ((rc = p_expect_end(p))) goto out;
   rc = alter_finish(p, old, &w, db, name, 0, 0, 0);
 out:
@@ -2694,7 +2704,7 @@ static int do_drop_index(ps *p) {
   tbl_def *old = NULL;
   if ((rc = p_ident(p, &iname))) return rc;
   if ((rc = p_expect(p, "ON")) || (rc = p_qname(p, &db, &name))) goto out;
-  while (p_accept(p, "ALGORITHM") || p_accept(p, "LOCK")) { p_accept_op(p, "="); p_next(p); }
+  p_skip_algorithm_lock(p);
   if ((rc = p_expect_end(p))) goto out;
   old = tbl_get(p->tc->cat, db, name);
   if (!old) { rc = err_no_table(p, db, name); goto out; }

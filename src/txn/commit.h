@@ -55,6 +55,7 @@ typedef struct cm_ws {
   size_t keys_len;
   /* pipeline-private */
   struct cm_ws *next;
+  void *wake;           /* the committing thread's condition variable */
   int done;
   int rc;
 } cm_ws;

@@ -188,11 +188,14 @@ typedef struct lk_waiter {
   struct lk_waiter *next, **pprev;
   lk_entry *e;
   lock_owner *o;
+  uint64_t ticket; /* arrival order */
 } lk_waiter;
 static lk_waiter *g_wait_buckets[LK_NBUCKETS];
+static uint64_t g_ticket;
 
 static void waiter_add(lk_waiter *w) {
   lk_waiter **b = &g_wait_buckets[w->e->hash & (LK_NBUCKETS - 1)];
+  w->ticket = ++g_ticket;
   w->next = *b;
   w->pprev = b;
   if (*b) (*b)->pprev = &w->next;
@@ -210,10 +213,29 @@ static void waiter_del(lk_waiter *w) {
   g_stats.current_waits--;
 }
 
+/* Wake the waiters of e that can go next, in arrival order: the oldest
+ * waiter, and if it asks for a shared lock every shared request that
+ * arrived before the oldest exclusive one.  Waking every waiter of a hot
+ * row would have all of them race for one lock and all but one go back to
+ * sleep.  A woken waiter that leaves without the lock (timeout, abort)
+ * calls this again, so the turn passes on. */
 static void signal_entry(lk_entry *e) {
   if (!e->nwait) return;
-  for (lk_waiter *w = g_wait_buckets[e->hash & (LK_NBUCKETS - 1)]; w; w = w->next)
-    if (w->e == e) pthread_cond_signal(&w->o->cv);
+  lk_waiter *first = NULL, *first_x = NULL;
+  lk_waiter *b = g_wait_buckets[e->hash & (LK_NBUCKETS - 1)];
+  for (lk_waiter *w = b; w; w = w->next) {
+    if (w->e != e) continue;
+    if (!first || w->ticket < first->ticket) first = w;
+    if (w->o->wait_mode == LOCK_X && (!first_x || w->ticket < first_x->ticket)) first_x = w;
+  }
+  if (!first) return;
+  if (first == first_x) {
+    pthread_cond_signal(&first->o->cv);
+    return;
+  }
+  for (lk_waiter *w = b; w; w = w->next)
+    if (w->e == e && w->o->wait_mode != LOCK_X && (!first_x || w->ticket < first_x->ticket))
+      pthread_cond_signal(&w->o->cv);
 }
 
 /* Release everything o holds (under g_mu). */
@@ -326,6 +348,8 @@ int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int poli
     }
   }
   waiter_del(&w);
+  /* Leaving without the lock: we may have been the one woken for it. */
+  if (rc != MM_OK) signal_entry(e);
   entry_maybe_free(e);
 out:
   pthread_mutex_unlock(&g_mu);

@@ -241,6 +241,83 @@ TEST(bf_abort_idle_and_waiting) {
   lock_owner_free(ap);
 }
 
+/* Turn order: a release wakes the oldest waiter (and the shared requests
+ * queued before the first exclusive one), not everybody; a woken waiter
+ * that leaves without the lock passes the turn on. */
+static int done_count(waiter_arg *w, int n) {
+  int d = 0;
+  for (int i = 0; i < n; i++) d += w[i].took != 0;
+  return d;
+}
+
+TEST(fifo_handoff) {
+  mm_error e;
+  lock_owner *a = lock_owner_new(), *o[4];
+  for (int i = 0; i < 4; i++) o[i] = lock_owner_new();
+  CHECK_EQ_INT(acq(a, "f1", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  /* queue: o0 X, o1 S, o2 S, o3 X (arrival order fixed by waiting in turn) */
+  int modes[4] = {LOCK_X, LOCK_S, LOCK_S, LOCK_X};
+  waiter_arg w[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = (waiter_arg){o[i], "f1", modes[i], 10000, 0, 0, 0};
+    pthread_create(&th[i], NULL, waiter, &w[i]);
+    wait_waiting(i + 1);
+  }
+  lock_release_all(a); /* -> o0 only */
+  pthread_join(th[0], NULL);
+  CHECK_EQ_INT(w[0].rc, MM_OK);
+  usleep(50000);
+  CHECK_EQ_INT(done_count(w + 1, 3), 0);
+  lock_release_all(o[0]); /* -> o1 and o2 together, o3 still waits */
+  pthread_join(th[1], NULL);
+  pthread_join(th[2], NULL);
+  CHECK_EQ_INT(w[1].rc, MM_OK);
+  CHECK_EQ_INT(w[2].rc, MM_OK);
+  usleep(50000);
+  CHECK_EQ_INT(done_count(w + 3, 1), 0);
+  lock_release_all(o[1]);
+  lock_release_all(o[2]);
+  pthread_join(th[3], NULL);
+  CHECK_EQ_INT(w[3].rc, MM_OK);
+  lock_release_all(o[3]);
+
+  /* the first waiter is aborted while woken: the next one still gets it */
+  CHECK_EQ_INT(acq(a, "f2", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  lock_owner_reset(o[0]);
+  CHECK_EQ_INT(acq(o[0], "f3", LOCK_S, LOCK_WAIT, 0, &e), MM_OK);
+  w[0] = (waiter_arg){o[0], "f2", LOCK_X, 10000, 0, 0, 0};
+  w[1] = (waiter_arg){o[1], "f2", LOCK_X, 10000, 0, 0, 0};
+  pthread_create(&th[0], NULL, waiter, &w[0]);
+  wait_waiting(1);
+  pthread_create(&th[1], NULL, waiter, &w[1]);
+  wait_waiting(2);
+  CHECK_EQ_INT(lock_bf_abort("f3", 2, a), 1); /* o0 leaves with 1213 */
+  pthread_join(th[0], NULL);
+  CHECK_EQ_INT(w[0].code, 1213);
+  lock_release_all(a);
+  pthread_join(th[1], NULL);
+  CHECK_EQ_INT(w[1].rc, MM_OK);
+  CHECK(w[1].took < 5000);
+  lock_release_all(o[1]);
+
+  /* a waiter that times out first passes the turn too */
+  CHECK_EQ_INT(acq(a, "f4", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  w[2] = (waiter_arg){o[2], "f4", LOCK_X, 100, 0, 0, 0};
+  w[3] = (waiter_arg){o[3], "f4", LOCK_X, 10000, 0, 0, 0};
+  pthread_create(&th[2], NULL, waiter, &w[2]);
+  wait_waiting(1);
+  pthread_create(&th[3], NULL, waiter, &w[3]);
+  pthread_join(th[2], NULL);
+  CHECK_EQ_INT(w[2].code, 1205);
+  lock_release_all(a);
+  pthread_join(th[3], NULL);
+  CHECK_EQ_INT(w[3].rc, MM_OK);
+  lock_release_all(o[3]);
+  lock_owner_free(a);
+  for (int i = 0; i < 4; i++) lock_owner_free(o[i]);
+}
+
 /* ---- through the txn layer ------------------------------------------------------ */
 static char dir[64];
 static store *st;
@@ -331,6 +408,7 @@ int main(void) {
   RUN(no_false_deadlock_on_chain);
   RUN(upgrade_deadlock);
   RUN(bf_abort_idle_and_waiting);
+  RUN(fifo_handoff);
   snprintf(dir, sizeof dir, "/tmp/mmsql-txnlock-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   char *em = NULL;

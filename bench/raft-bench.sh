@@ -4,8 +4,10 @@
 # submitters; submissions on the leader and on a follower.  Prints committed
 # entries/s and p50/p99 commit latency next to the fsync and loopback floor.
 #
-#   bench/raft-bench.sh [--seconds S] [--dir DIR]   (DIR defaults to ./bench-raft-data:
-#                                                    put it on the disk you want to measure)
+#   bench/raft-bench.sh [--seconds S] [--dir DIR] [--size 200|4096] [--submitters 1|64]
+#     DIR defaults to ./bench-raft-data: put it on the disk you want to measure;
+#     --size / --submitters run only the matching rows.
+# The machine is often shared: run it several times and compare medians.
 set -e
 cd "$(dirname "$0")/.."
 if ! make -s build/raft-bench 2>/dev/null; then

@@ -7,7 +7,8 @@
  * callback on the submitting member), next to the physical floor: measured
  * fsync latency of the disk and loopback TCP round trip.
  *
- *   raft-bench [--dir DIR] [--seconds S]
+ *   raft-bench [--dir DIR] [--seconds S] [--size 200|4096] [--submitters 1|64]
+ *   (--size / --submitters run only the matching rows)
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "raft/raft_node.h"
@@ -94,19 +97,29 @@ static double rtt_floor(void) {
 /* ---- cluster ---------------------------------------------------------------- */
 static raft_node *nodes[3];
 
+/* A submitter waits for its completion on a futex word: on_done (driver
+ * thread) stores the status and issues FUTEX_WAKE only if the submitter is
+ * actually asleep -- one syscall at most, no mutex the two sides contend on. */
 typedef struct waiter {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done, status;
+  int state; /* W_PENDING, W_SLEEPING, W_DONE */
+  int status;
 } waiter;
+enum { W_PENDING, W_SLEEPING, W_DONE };
+
+static void futex_wait(int *addr, int val) { syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0); }
+static void futex_wake(int *addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
 
 static void on_done(void *arg, int status, raft_index idx) {
+  (void)idx;
   waiter *w = arg;
-  pthread_mutex_lock(&w->mu);
-  w->done = 1;
   w->status = status;
-  pthread_cond_signal(&w->cv);
-  pthread_mutex_unlock(&w->mu);
+  if (__atomic_exchange_n(&w->state, W_DONE, __ATOMIC_ACQ_REL) == W_SLEEPING) futex_wake(&w->state);
+}
+
+static void wait_done(waiter *w) {
+  int s = W_PENDING;
+  if (!__atomic_compare_exchange_n(&w->state, &s, W_SLEEPING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return;
+  while (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) == W_SLEEPING) futex_wait(&w->state, W_SLEEPING);
 }
 
 typedef struct worker {
@@ -123,18 +136,15 @@ typedef struct worker {
 
 static void *worker_main(void *arg) {
   worker *w = arg;
+  pthread_setname_np(pthread_self(), "bench-sub");
   char *buf = malloc(w->size);
   memset(buf, 'e', w->size);
   waiter wt;
-  pthread_mutex_init(&wt.mu, NULL);
-  pthread_cond_init(&wt.cv, NULL);
   while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
-    wt.done = 0;
+    wt.state = W_PENDING;
     uint64_t t0 = mm_now_us();
     if (raft_node_submit(w->n, buf, w->size, on_done, &wt) != MM_OK) break;
-    pthread_mutex_lock(&wt.mu);
-    while (!wt.done) pthread_cond_wait(&wt.cv, &wt.mu);
-    pthread_mutex_unlock(&wt.mu);
+    wait_done(&wt);
     uint64_t t1 = mm_now_us();
     if (__atomic_load_n(&w->reset, __ATOMIC_ACQUIRE)) {
       w->reset = 0;
@@ -211,9 +221,13 @@ static void run(const char *label, int on, uint32_t size, int nsub, double secon
 int main(int argc, char **argv) {
   const char *base = "bench-raft-data";
   double seconds = 3;
+  uint32_t only_size = 0;
+  int only_subs = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--dir") && i + 1 < argc) base = argv[++i];
     else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--size") && i + 1 < argc) only_size = (uint32_t)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--submitters") && i + 1 < argc) only_subs = atoi(argv[++i]);
   }
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", base, base);
@@ -252,6 +266,7 @@ int main(int argc, char **argv) {
   int subs[2] = {1, 64};
   for (int s = 0; s < 2; s++)
     for (int c = 0; c < 2; c++) {
+      if ((only_size && sizes[s] != only_size) || (only_subs && subs[c] != only_subs)) continue;
       L = find_leader();
       F = (L + 1) % 3;
       run("leader", L, sizes[s], subs[c], seconds);

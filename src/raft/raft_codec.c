@@ -31,10 +31,7 @@ static void crc_init(void) {
   __atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
 }
 
-uint32_t raft_crc32c(uint32_t crc, const void *buf, size_t n) {
-  if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE)) crc_init(); /* idempotent: same table */
-  const unsigned char *p = buf;
-  crc = ~crc;
+static uint32_t crc32c_sw(uint32_t crc, const unsigned char *p, size_t n) {
   while (n >= 8) {
     uint32_t lo = crc ^ (uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24);
     uint32_t hi = (uint32_t)(p[4] | p[5] << 8 | p[6] << 16 | (uint32_t)p[7] << 24);
@@ -45,7 +42,42 @@ uint32_t raft_crc32c(uint32_t crc, const void *buf, size_t n) {
     n -= 8;
   }
   while (n--) crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
-  return ~crc;
+  return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The SSE4.2 crc32 instruction computes exactly this CRC (Castagnoli,
+ * reflected), 8 bytes per instruction: several times faster than the
+ * table.  Used when the CPU has it (checked once). */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t n) {
+  uint64_t c = crc;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    c = __builtin_ia32_crc32di(c, w);
+    p += 8;
+    n -= 8;
+  }
+  crc = (uint32_t)c;
+  while (n--) crc = __builtin_ia32_crc32qi(crc, *p++);
+  return crc;
+}
+static int crc_hw; /* 0 unknown, 1 yes, -1 no */
+#endif
+
+uint32_t raft_crc32c(uint32_t crc, const void *buf, size_t n) {
+  const unsigned char *p = buf;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  int hw = __atomic_load_n(&crc_hw, __ATOMIC_RELAXED);
+  if (!hw) {
+    __builtin_cpu_init();
+    hw = __builtin_cpu_supports("sse4.2") ? 1 : -1;
+    __atomic_store_n(&crc_hw, hw, __ATOMIC_RELAXED);
+  }
+  if (hw > 0) return ~crc32c_hw(~crc, p, n);
+#endif
+  if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE)) crc_init(); /* idempotent: same table */
+  return ~crc32c_sw(~crc, p, n);
 }
 
 /* ---- writer / reader helpers ---------------------------------------------------- */
@@ -119,15 +151,28 @@ int raft_config_decode(const unsigned char *p, size_t n, raft_config *c) {
 
 /* ---- entries ------------------------------------------------------------------------ */
 
-static int entry_write(const raft_entry *e, mm_buf *b) {
-  put64(b, e->term);
-  put64(b, e->index);
-  put64(b, e->origin);
-  put64(b, e->req_id);
-  put32(b, e->type);
-  put32(b, e->len);
-  if (e->len) mm_buf_append(b, e->data, e->len);
-  return b->oom ? MM_ENOMEM : MM_OK;
+/* Writers into memory reserved beforehand (one mm_buf_reserve per message
+ * or record instead of one append per field). */
+static unsigned char *w64(unsigned char *p, uint64_t v) {
+  mm_put_u64le(p, v);
+  return p + 8;
+}
+static unsigned char *w32(unsigned char *p, uint32_t v) {
+  mm_put_u32le(p, v);
+  return p + 4;
+}
+
+#define ENTRY_HDR 40 /* term, index, origin, req_id, type, len */
+
+static unsigned char *entry_put(unsigned char *p, const raft_entry *e) {
+  p = w64(p, e->term);
+  p = w64(p, e->index);
+  p = w64(p, e->origin);
+  p = w64(p, e->req_id);
+  p = w32(p, e->type);
+  p = w32(p, e->len);
+  if (e->len) memcpy(p, e->data, e->len);
+  return p + e->len;
 }
 
 /* On MM_OK e holds a fresh reference (len > 0) or none. */
@@ -154,25 +199,36 @@ static int entry_read(rd *r, raft_entry *e) {
 
 /* ---- messages ----------------------------------------------------------------------- */
 
+#define MSG_HDR (4 + 9 * 8 + 4 + 4)
+
 int raft_msg_encode(const raft_msg *m, mm_buf *b) {
-  unsigned char h[4] = {RAFT_CODEC_VERSION, (unsigned char)m->type, (unsigned char)m->flags,
-                        (unsigned char)(m->flags >> 8)};
-  mm_buf_append(b, h, 4);
-  put64(b, m->from);
-  put64(b, m->to);
-  put64(b, m->term);
-  put64(b, m->index);
-  put64(b, m->log_term);
-  put64(b, m->commit);
-  put64(b, m->reject);
-  put64(b, m->seq);
-  put64(b, m->req_id);
-  put32(b, (uint32_t)m->status);
-  put32(b, m->n_entries);
-  for (uint32_t i = 0; i < m->n_entries; i++) entry_write(&m->entries[i], b);
+  size_t size = MSG_HDR;
+  for (uint32_t i = 0; i < m->n_entries; i++) size += ENTRY_HDR + (size_t)m->entries[i].len;
+  if (mm_buf_reserve(b, size) != MM_OK) return MM_ENOMEM;
+  unsigned char *p = (unsigned char *)b->p + b->len, *start = p;
+  *p++ = RAFT_CODEC_VERSION;
+  *p++ = (unsigned char)m->type;
+  *p++ = (unsigned char)m->flags;
+  *p++ = (unsigned char)(m->flags >> 8);
+  p = w64(p, m->from);
+  p = w64(p, m->to);
+  p = w64(p, m->term);
+  p = w64(p, m->index);
+  p = w64(p, m->log_term);
+  p = w64(p, m->commit);
+  p = w64(p, m->reject);
+  p = w64(p, m->seq);
+  p = w64(p, m->req_id);
+  p = w32(p, (uint32_t)m->status);
+  p = w32(p, m->n_entries);
+  for (uint32_t i = 0; i < m->n_entries; i++) p = entry_put(p, &m->entries[i]);
+  b->len += (size_t)(p - start);
+  b->p[b->len] = 0;
   if (m->type == RAFT_MSG_SNAPSHOT) {
-    put64(b, m->snap.index);
-    put64(b, m->snap.term);
+    unsigned char t[16];
+    mm_put_u64le(t, m->snap.index);
+    mm_put_u64le(t + 8, m->snap.term);
+    mm_buf_append(b, t, sizeof t);
     raft_config_encode(&m->snap.conf, b);
   }
   return b->oom ? MM_ENOMEM : MM_OK;
@@ -242,15 +298,14 @@ bad:
 /* ---- log records --------------------------------------------------------------------- */
 
 int raft_record_encode(const raft_entry *e, mm_buf *b) {
-  size_t start = b->len;
-  if (mm_buf_reserve(b, RAFT_RECORD_HDR + 40 + e->len) != MM_OK) return MM_ENOMEM;
-  unsigned char hdr[RAFT_RECORD_HDR] = {0};
-  mm_buf_append(b, hdr, sizeof hdr);
-  if (entry_write(e, b) != MM_OK) return MM_ENOMEM;
-  size_t body = b->len - start - RAFT_RECORD_HDR;
-  unsigned char *h = (unsigned char *)b->p + start;
+  size_t body = ENTRY_HDR + (size_t)e->len;
+  if (mm_buf_reserve(b, RAFT_RECORD_HDR + body) != MM_OK) return MM_ENOMEM;
+  unsigned char *h = (unsigned char *)b->p + b->len;
+  entry_put(h + RAFT_RECORD_HDR, e);
   mm_put_u32le(h, (uint32_t)body);
   mm_put_u32le(h + 4, raft_crc32c(0, h + RAFT_RECORD_HDR, body));
+  b->len += RAFT_RECORD_HDR + body;
+  b->p[b->len] = 0;
   return MM_OK;
 }
 

@@ -5,8 +5,14 @@
  * Invariants:
  *   - segments are sorted by first index and contiguous: entry k of the
  *     in-memory offset table lives in segment segi[k] at byte off[k];
- *   - every write goes through wr() so a test can make the Nth one fail;
- *     after any failure l->err is set and every call returns it (sticky);
+ *   - every write of records, metadata and inline preallocation goes
+ *     through wr() so a test can make the Nth one fail; after any failure
+ *     l->err is set and every call returns it (sticky).  (Background zeroing,
+ *     raft_log_zero_write, runs outside the owner's lock on a dup'd
+ *     descriptor and carries no data: a failure there only leaves the
+ *     preallocation short.)
+ *   - while a background zeroing is in flight (z_busy), no record is written
+ *     into [z_from, z_to) of that segment (raft_log_append: MM_EBUSY);
  *   - meta is only ever replaced by rename of a fully fsynced temp file.
  */
 #include "raft/raft_log.h"
@@ -24,15 +30,24 @@
 #include "util/mm.h"
 
 #define SEG_MAX (64u << 20)
-/* Segments are extended with zeros ahead of the appends (PREALLOC at a time,
- * once less than PREALLOC_LOW is left), so that an append overwrites blocks
- * that are already allocated and inside the file size: its fdatasync then
- * needs no journal commit (no size or extent change) and is several times
- * faster on ext4/xfs.  A zero record header fails to decode (length < 40),
- * so on open the log ends at the first zero record like at a torn tail. */
-#define PREALLOC (8u << 20)
+/* Segments are extended with zeros ahead of the appends, so that an append
+ * overwrites blocks that are already allocated and inside the file size:
+ * its fdatasync then needs no journal commit (no size or extent change) and
+ * is several times faster on ext4/xfs.  A zero record header fails to
+ * decode (length < 40), so on open the log ends at the first zero record
+ * like at a torn tail.
+ *
+ * Writing zeros costs about as much as writing the records (a copy into the
+ * page cache, then the device), so it should not sit on the append path:
+ * a background thread keeps PREALLOC_LOW zero bytes ahead of the last
+ * record, PREALLOC_STEP at a time, through raft_log_zero_begin/write/end.
+ * raft_log_append preallocates inline only when fewer than PREALLOC_MIN
+ * zero bytes are left (a fresh segment, or nobody zeroing in the
+ * background), and then up to PREALLOC_LOW + PREALLOC_STEP. */
 #define PREALLOC_LOW (1u << 20)
-#define ZCHUNK (1u << 20)
+#define PREALLOC_STEP (256u << 10)
+#define PREALLOC_MIN (64u << 10)
+#define ZCHUNK (256u << 10)
 #define META_MAGIC 0x3141544d4d52ull /* "RMMTA1" */
 
 typedef struct seg {
@@ -62,6 +77,12 @@ struct raft_log {
   size_t nloaded;
   mm_buf wbuf;
   unsigned char *zeros; /* ZCHUNK zero bytes, allocated on first use */
+  /* Background zeroing in flight (raft_log_zero_begin .. _end): segment
+   * z_seg, bytes [z_from, z_to); appends must not write there meanwhile. */
+  int z_busy;
+  raft_index z_first; /* the segment's first index */
+  uint64_t z_from, z_to;
+  uint64_t z_gen; /* bumped by truncation and segment removal */
 };
 
 static _Atomic uint64_t g_writes, g_fail_at;
@@ -196,6 +217,7 @@ static void seg_remove(raft_log *l, size_t i) {
 /* Remove segments i.. (and their entries from the table). */
 static int segs_cut_from(raft_log *l, size_t i) {
   if (i >= l->nsegs) return MM_OK;
+  l->z_gen++;
   for (size_t k = i; k < l->nsegs; k++) seg_remove(l, k);
   l->nsegs = i;
   while (l->n && l->segi[l->n - 1] >= i) l->n--;
@@ -419,6 +441,7 @@ int raft_log_set_snapshot(raft_log *l, const raft_snapshot *s) {
   while (k + 1 < l->nsegs && l->segs[k + 1].first <= s->index + 1) k++;
   if (k == 0) return MM_OK;
   for (size_t i = 0; i < k; i++) seg_remove(l, i);
+  l->z_gen++; /* segment numbers shift */
   if (l->nsegs > k) memmove(l->segs, l->segs + k, (l->nsegs - k) * sizeof(seg));
   l->nsegs -= k;
   size_t drop = (size_t)(l->segs[0].first - 1 - l->base);
@@ -445,6 +468,7 @@ int raft_log_truncate(raft_log *l, raft_index from) {
   uint32_t si = l->segi[k];
   int rc = segs_cut_from(l, si + 1);
   if (rc != MM_OK) return rc;
+  l->z_gen++;
   if (trunc_fd(l, l->segs[si].fd, l->off[k]) != MM_OK) return MM_EIO;
   l->segs[si].size = l->off[k];
   l->segs[si].alloc = l->off[k];
@@ -462,12 +486,13 @@ int raft_log_truncate(raft_log *l, raft_index from) {
   return MM_OK;
 }
 
-/* Keep at least PREALLOC_LOW zero bytes after the last record of s (up to
- * SEG_MAX).  The zeros reach the disk with the next sync; writeback starts
- * now so that sync does not have to wait for all of it. */
+/* Inline preallocation, when fewer than PREALLOC_MIN zero bytes are left
+ * after the last record of s: extend to PREALLOC_LOW + PREALLOC_STEP past it
+ * (up to SEG_MAX).  The zeros reach the disk with the next sync; writeback
+ * starts now so that sync does not have to write all of them. */
 static int prealloc(raft_log *l, seg *s) {
-  if (s->alloc >= (uint64_t)SEG_MAX || s->alloc - s->size >= PREALLOC_LOW) return MM_OK;
-  uint64_t to = s->size + PREALLOC;
+  if (s->alloc >= (uint64_t)SEG_MAX || s->alloc - s->size >= PREALLOC_MIN) return MM_OK;
+  uint64_t to = s->size + PREALLOC_LOW + PREALLOC_STEP;
   if (to > SEG_MAX) to = SEG_MAX;
   if (to <= s->alloc) return MM_OK;
   if (!l->zeros && !(l->zeros = mm_calloc(1, ZCHUNK))) return MM_OK; /* no memory: just do not preallocate */
@@ -482,11 +507,75 @@ static int prealloc(raft_log *l, seg *s) {
   return MM_OK;
 }
 
+int raft_log_zero_needed(const raft_log *l) {
+  if (l->err || l->z_busy || !l->nsegs) return 0;
+  const seg *s = &l->segs[l->nsegs - 1];
+  return s->alloc < (uint64_t)SEG_MAX && s->alloc - s->size < PREALLOC_LOW;
+}
+
+int raft_log_zero_begin(raft_log *l, raft_log_zero *z) {
+  memset(z, 0, sizeof *z);
+  z->fd = -1;
+  if (!raft_log_zero_needed(l)) return 0;
+  seg *s = &l->segs[l->nsegs - 1];
+  uint64_t to = s->alloc + PREALLOC_STEP;
+  if (to > SEG_MAX) to = SEG_MAX;
+  int fd = dup(s->fd);
+  if (fd < 0) return 0; /* the appends preallocate inline instead */
+  z->fd = fd;
+  z->from = s->alloc;
+  z->to = to;
+  z->gen = l->z_gen;
+  z->seg = l->nsegs - 1;
+  l->z_busy = 1;
+  l->z_first = s->first;
+  l->z_from = z->from;
+  l->z_to = z->to;
+  return 1;
+}
+
+int raft_log_zero_write(raft_log_zero *z) {
+  static const unsigned char zero[ZCHUNK]; /* reads map the zero page */
+  int rc = MM_OK;
+  for (uint64_t at = z->from; at < z->to && rc == MM_OK;) {
+    size_t len = (size_t)(z->to - at < sizeof zero ? z->to - at : sizeof zero);
+    ssize_t w = pwrite(z->fd, zero, len, (off_t)at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) rc = MM_EIO;
+    else at += (uint64_t)w;
+  }
+  if (rc == MM_OK) (void)sync_file_range(z->fd, (off_t)z->from, (off_t)(z->to - z->from), SYNC_FILE_RANGE_WRITE);
+  return rc;
+}
+
+void raft_log_zero_end(raft_log *l, raft_log_zero *z, int rc) {
+  if (z->fd >= 0) close(z->fd);
+  z->fd = -1;
+  l->z_busy = 0;
+  /* Counted only if the segment is still the last one and was not cut
+   * meanwhile (then the zeros landed beyond its end: harmless, the log ends
+   * at zeros; the appends just do not get their benefit there). */
+  if (rc != MM_OK || z->gen != l->z_gen || z->seg != l->nsegs - 1) return;
+  seg *s = &l->segs[z->seg];
+  if (s->alloc >= z->from && s->alloc < z->to) s->alloc = z->to;
+  s->dirty = 1;
+}
+
+/* Bytes the records of e[0..n) take. */
+static uint64_t records_size(const raft_entry *e, size_t n) {
+  uint64_t b = 0;
+  for (size_t i = 0; i < n; i++) b += RAFT_RECORD_HDR + 40 + (uint64_t)e[i].len;
+  return b;
+}
+
 int raft_log_append(raft_log *l, const raft_entry *e, size_t n) {
   if (l->err) return l->err;
   if (!n) return MM_OK;
   drop_loaded(l);
   if (e[0].index != raft_log_last(l) + 1) return MM_EINVAL;
+  if (l->z_busy && l->nsegs && l->segs[l->nsegs - 1].first == l->z_first &&
+      l->segs[l->nsegs - 1].size + records_size(e, n) > l->z_from)
+    return MM_EBUSY; /* it would write where the background zeroing writes (conservative) */
   if (last_index(l) < l->snap.index) { /* empty log after a snapshot */
     l->base = l->snap.index;
     l->n = 0;

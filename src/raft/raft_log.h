@@ -40,7 +40,9 @@ int raft_log_set_hard_state(raft_log *l, raft_term term, raft_id vote);
 int raft_log_set_snapshot(raft_log *l, const raft_snapshot *snap);
 /* Drop entries >= from (durable at the next raft_log_sync). */
 int raft_log_truncate(raft_log *l, raft_index from);
-/* Append entries (index must continue the log).  Not durable until sync. */
+/* Append entries (index must continue the log).  Not durable until sync.
+ * MM_EBUSY (nothing done) while a background zeroing holds the range the
+ * records would go to (see raft_log_zero_begin). */
 int raft_log_append(raft_log *l, const raft_entry *e, size_t n);
 /* fdatasync everything written. */
 int raft_log_sync(raft_log *l);
@@ -63,6 +65,30 @@ typedef struct raft_log_syncset {
 } raft_log_syncset;
 int raft_log_sync_begin(raft_log *l, raft_log_syncset *ss);
 int raft_log_sync_finish(raft_log_syncset *ss);
+/* Background preallocation.  Segments are extended with zeros ahead of the
+ * appends (their fdatasync is then much cheaper: see raft_log.c); writing
+ * the zeros is about as costly as writing the records, so a background
+ * thread does it while the appends go on:
+ *   raft_log_zero_needed  (owner, cheap) there is zeroing to do;
+ *   raft_log_zero_begin   (owner) 1 and *z filled if so: the range after the
+ *                         last segment's zeros, and a dup of its descriptor;
+ *   raft_log_zero_write   (any thread, no lock: touches only z);
+ *   raft_log_zero_end     (owner) publish it and close the descriptor.
+ * While one is in flight, raft_log_append returns MM_EBUSY instead of
+ * writing into its range (the log is unchanged: wait for _end, retry);
+ * truncations and segment removals may go on (zeros that land beyond a cut
+ * are harmless: the log ends at zeros).  Without a background thread the
+ * appends preallocate inline, in bigger and rarer steps. */
+typedef struct raft_log_zero {
+  int fd;
+  uint64_t from, to;
+  uint64_t gen;
+  size_t seg;
+} raft_log_zero;
+int raft_log_zero_needed(const raft_log *l);
+int raft_log_zero_begin(raft_log *l, raft_log_zero *z);
+int raft_log_zero_write(raft_log_zero *z);
+void raft_log_zero_end(raft_log *l, raft_log_zero *z, int rc);
 raft_index raft_log_last(const raft_log *l);
 raft_term raft_log_last_term(const raft_log *l);
 

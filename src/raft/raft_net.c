@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "raft/raft_codec.h"
 #include "util/mm.h"
 
 enum { C_LISTEN = 1, C_OUT, C_IN };
@@ -189,15 +190,24 @@ static void flush_out(raft_net *n, conn *c) {
   if (need != c->want_out) update_events(n, c);
 }
 
-int raft_net_send(raft_net *n, raft_id id, const void *p, size_t len) {
+/* The outbound connection to peer id, connecting it if it is idle and its
+ * retry time has come; NULL with *rc set when nothing can be queued now. */
+static conn *out_conn(raft_net *n, raft_id id, int *rc) {
   conn *c = NULL;
   for (int i = 0; i < n->npeers; i++) if (n->peers[i].peer == id) c = &n->peers[i];
-  if (!c) return MM_ENOTFOUND;
+  if (!c) { *rc = MM_ENOTFOUND; return NULL; }
   if (c->state == S_IDLE) {
-    if (mm_now_us() < c->retry_at) return MM_EAGAIN;
+    if (mm_now_us() < c->retry_at) { *rc = MM_EAGAIN; return NULL; }
     try_connect(n, c);
-    if (c->state == S_IDLE) return MM_EAGAIN;
+    if (c->state == S_IDLE) { *rc = MM_EAGAIN; return NULL; }
   }
+  return c;
+}
+
+int raft_net_send(raft_net *n, raft_id id, const void *p, size_t len) {
+  int rc;
+  conn *c = out_conn(n, id, &rc);
+  if (!c) return rc;
   if (c->out.len - c->out_off + len + 4 > RAFT_NET_QUEUE_MAX) return MM_EAGAIN;
   unsigned char h[4];
   mm_put_u32le(h, (uint32_t)len);
@@ -209,6 +219,32 @@ int raft_net_send(raft_net *n, raft_id id, const void *p, size_t len) {
   return MM_OK;
 }
 
+int raft_net_queue_msg(raft_net *n, const raft_msg *m) {
+  int rc;
+  conn *c = out_conn(n, m->to, &rc);
+  if (!c) return rc;
+  size_t start = c->out.len;
+  static const unsigned char h[4];
+  if (mm_buf_append(&c->out, h, 4) != MM_OK || raft_msg_encode(m, &c->out) != MM_OK) {
+    conn_close(n, c);
+    return MM_ENOMEM;
+  }
+  size_t len = c->out.len - start - 4;
+  if (c->out.len - c->out_off > RAFT_NET_QUEUE_MAX || len > RAFT_NET_FRAME_MAX) {
+    c->out.len = start; /* dropped: Raft retransmits */
+    return MM_EAGAIN;
+  }
+  mm_put_u32le((unsigned char *)c->out.p + start, (uint32_t)len);
+  return MM_OK;
+}
+
+void raft_net_flush(raft_net *n) {
+  for (int i = 0; i < n->npeers; i++) {
+    conn *c = &n->peers[i];
+    if (c->state == S_UP && !c->want_out && c->out.len > c->out_off) flush_out(n, c);
+  }
+}
+
 /* Read what is available and deliver complete frames. */
 static void read_in(raft_net *n, conn *c) {
   for (;;) {
@@ -217,6 +253,7 @@ static void read_in(raft_net *n, conn *c) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (r <= 0) { conn_close(n, c); return; }
+    int drained = (size_t)r < c->in.cap - c->in.len - 1;
     c->in.len += (size_t)r;
     size_t off = 0;
     while (c->in.len - off >= 4) {
@@ -233,6 +270,10 @@ static void read_in(raft_net *n, conn *c) {
       memmove(c->in.p, c->in.p + off, c->in.len - off);
       c->in.len -= off;
     }
+    /* A short read emptied the socket: the next recv would only say EAGAIN,
+     * and the epoll registration is level-triggered, so anything arriving
+     * later is reported again. */
+    if (drained) break;
   }
 }
 

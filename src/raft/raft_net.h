@@ -35,9 +35,17 @@ raft_net *raft_net_new(int epfd, const char *host, int port, raft_net_recv_fn fn
 void raft_net_free(raft_net *n);
 /* Declare where peer id listens. */
 int raft_net_add_peer(raft_net *n, raft_id id, const char *host, int port);
-/* Queue one frame for peer id.  MM_OK, MM_EAGAIN (queue full: dropped),
- * MM_ENOTFOUND (unknown peer). */
+/* Queue one frame for peer id and try to send it at once.  MM_OK, MM_EAGAIN
+ * (queue full: dropped), MM_ENOTFOUND (unknown peer). */
 int raft_net_send(raft_net *n, raft_id id, const void *p, size_t len);
+/* Encode m straight into the send queue of peer m->to, without sending yet:
+ * raft_net_flush() then sends everything queued per peer with one send()
+ * (batching: all the messages of a ready batch to one peer leave together).
+ * Same results as raft_net_send; MM_ENOMEM drops the connection. */
+int raft_net_queue_msg(raft_net *n, const raft_msg *m);
+/* Send what raft_net_queue_msg queued (as much as the sockets take; the
+ * rest leaves when they become writable). */
+void raft_net_flush(raft_net *n);
 /* Handle readiness of an fd whose epoll data.ptr is tag (a RAFT_NET_TAG struct). */
 void raft_net_event(raft_net *n, void *tag, uint32_t events);
 /* Periodic work: reconnect failed peers.  now_us from mm_now_us(). */

@@ -3,12 +3,13 @@
  * the on-disk log (raft_log.h), the TCP transport (raft_net.h) and a tick
  * timer.
  *
- * Threads: a driver thread runs an epoll loop (timer, network, wake-ups) and
- * is the only one touching the core; a storage thread writes and fsyncs
- * batches of entries (everything queued while the previous fsync ran goes
- * in the next one: group commit) and reports the durable position back.
- * Hard state and snapshot metadata are written synchronously before the
- * messages of the same ready batch are sent.
+ * Threads: a driver thread runs an epoll loop (timer, network, wake-ups), is
+ * the only one touching the core and writes the entries (page cache); a sync
+ * thread fdatasyncs them (everything written while the previous fdatasync
+ * ran goes in the next one: group commit) and reports the durable position
+ * back; a zero thread preallocates the log ahead of the appends.  Hard state
+ * and snapshot metadata are written synchronously before the messages of
+ * the same ready batch are sent.
  */
 #ifndef MM_RAFT_NODE_H
 #define MM_RAFT_NODE_H

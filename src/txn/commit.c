@@ -336,7 +336,7 @@ int cm_commit(cm_pipe *p, cm_ws *ws, mm_error *err) {
     pthread_mutex_lock(&p->mu);
     int n = 0;
     for (cm_ws *w = head; w;) {
-      cm_ws *nx = w->next; /* w may be reused as soon as its thread runs */
+      cm_ws *nx = w->next; /* its thread owns w again once it has the mutex */
       w->rc = rc;
       w->done = 1;
       if (w != ws) pthread_cond_signal((pthread_cond_t *)w->wake);

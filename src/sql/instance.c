@@ -9,6 +9,7 @@
  * Accounts live in the store under STORE_PFX_META "account:<user>".
  */
 #include "sql/instanceInt.h"
+#include "txn/commit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +139,12 @@ int mm_instance_open(const mm_options *opts, mm_instance **out, mm_error *err) {
     mm_free(emsg);
     goto err_after_lock;
   }
+  /* The commit pipeline first: opening it replays its log into the store,
+   * before anything (the catalog) is read from it. */
+  if (!cm_pipe_get(inst->st)) {
+    mm_error_set(err, 1, "HY000", "Can't open the commit log of %s (see the error log)", path);
+    goto err_after_store;
+  }
   if (tbl_catalog_open(inst->st, &inst->cat, err) != MM_OK) goto err_after_store;
 
   mm_account acc;
@@ -172,9 +179,11 @@ int mm_instance_open(const mm_options *opts, mm_instance **out, mm_error *err) {
 err_after_catalog:
   tbl_catalog_close(inst->cat);
 err_after_store:
+  cm_pipe_drop(inst->st);
   store_close(inst->st);
 err_after_lock:
   close(inst->lock_fd);
+  inst->lock_fd = -1;
 err_after_alloc:
   if (inst->lock_fd >= 0 && !inst->st) close(inst->lock_fd);
   options_free(&inst->opt);
@@ -188,6 +197,7 @@ void mm_instance_close(mm_instance *inst) {
   if (inst->slow_log) fclose(inst->slow_log);
   vars_free_globals(inst);
   tbl_catalog_close(inst->cat);
+  cm_pipe_drop(inst->st);
   store_close(inst->st);
   if (inst->lock_fd >= 0) close(inst->lock_fd);
   mm_free(inst->procs);

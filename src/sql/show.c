@@ -134,6 +134,7 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   rb_kv(b, "Innodb_row_lock_waits", "%llu", (unsigned long long)ts.lock_waits);
   rb_kv(b, "Max_used_connections", "%d", threads);
   rb_kv(b, "mmsql_commit_groups", "%llu", (unsigned long long)ts.commit_groups);
+  rb_kv(b, "mmsql_commit_log_compactions", "%llu", (unsigned long long)ts.log_compactions);
   rb_kv(b, "mmsql_commits", "%llu", (unsigned long long)ts.commits);
   rb_kv(b, "mmsql_oldest_snapshot_age_ms", "%llu", (unsigned long long)ts.oldest_snapshot_age_ms);
   rb_kv(b, "Queries", "%llu", (unsigned long long)q);

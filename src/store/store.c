@@ -18,9 +18,14 @@
  */
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Node-local puts (store_put, sync=0) kept for the commit log: past this
+ * size without a commit group to carry them, the WAL is synced instead. */
+#define REDO_MAX (1u << 20)
 
 struct store {
   rocksdb_t *db;
@@ -29,6 +34,9 @@ struct store {
   rocksdb_cache_t *cache;
   rocksdb_readoptions_t *ro;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
+  char *dir;
+  pthread_mutex_t redo_mu;
+  rocksdb_writebatch_t *redo; /* node-local puts not yet taken by store_take_redo */
 };
 
 static void store_free_parts(store *st) {
@@ -38,6 +46,9 @@ static void store_free_parts(store *st) {
   if (st->opts) rocksdb_options_destroy(st->opts);
   if (st->topts) rocksdb_block_based_options_destroy(st->topts);
   if (st->cache) rocksdb_cache_destroy(st->cache);
+  if (st->redo) rocksdb_writebatch_destroy(st->redo);
+  pthread_mutex_destroy(&st->redo_mu);
+  mm_free(st->dir);
   mm_free(st);
 }
 
@@ -46,6 +57,13 @@ int store_open(const char *dir, store **out, char **errmsg) {
   if (errmsg) *errmsg = NULL;
   store *st = mm_calloc(1, sizeof *st);
   if (!st) return MM_ENOMEM;
+  pthread_mutex_init(&st->redo_mu, NULL);
+  st->dir = mm_strdup(dir);
+  st->redo = rocksdb_writebatch_create();
+  if (!st->dir || !st->redo) {
+    store_free_parts(st);
+    return MM_ENOMEM;
+  }
 
   const char *cm = getenv("MMSQL_BLOCK_CACHE_MB");
   size_t cache_mb = cm && atoi(cm) > 0 ? (size_t)atoi(cm) : 256;
@@ -116,6 +134,8 @@ void store_close(store *st) {
 
 rocksdb_t *store_db(store *st) { return st->db; }
 
+const char *store_dir(store *st) { return st->dir; }
+
 int store_get(store *st, const void *key, size_t klen, char **val, size_t *vlen) {
   char *err = NULL;
   size_t n = 0;
@@ -148,9 +168,50 @@ int store_write(store *st, rocksdb_writebatch_t *wb, int sync) {
 
 int store_put(store *st, const void *key, size_t klen, const void *val, size_t vlen, int sync) {
   char *err = NULL;
-  rocksdb_put(st->db, sync ? st->wo_sync : st->wo_nosync, key, klen, val, vlen, &err);
+  if (sync) {
+    rocksdb_put(st->db, st->wo_sync, key, klen, val, vlen, &err);
+  } else {
+    /* Write and remember under one lock, so that the redo batch holds the
+     * puts of a key in the order RocksDB applied them. */
+    pthread_mutex_lock(&st->redo_mu);
+    rocksdb_put(st->db, st->wo_nosync, key, klen, val, vlen, &err);
+    if (!err) {
+      rocksdb_writebatch_put(st->redo, key, klen, val, vlen);
+      size_t n;
+      rocksdb_writebatch_data(st->redo, &n);
+      if (n > REDO_MAX) { /* no commit group took them: make them durable here */
+        rocksdb_flush_wal(st->db, 1, &err);
+        if (!err) rocksdb_writebatch_clear(st->redo);
+      }
+    }
+    pthread_mutex_unlock(&st->redo_mu);
+  }
   if (err) {
     mm_log_error("store_put: %s", err);
+    rocksdb_free(err);
+    return MM_EIO;
+  }
+  return MM_OK;
+}
+
+int store_take_redo(store *st, mm_buf *out) {
+  int rc = MM_OK;
+  pthread_mutex_lock(&st->redo_mu);
+  if (rocksdb_writebatch_count(st->redo) > 0) {
+    size_t n;
+    const char *d = rocksdb_writebatch_data(st->redo, &n);
+    rc = mm_buf_append(out, d, n);
+    if (rc == MM_OK) rocksdb_writebatch_clear(st->redo);
+  }
+  pthread_mutex_unlock(&st->redo_mu);
+  return rc;
+}
+
+int store_sync_wal(store *st) {
+  char *err = NULL;
+  rocksdb_flush_wal(st->db, 1, &err);
+  if (err) {
+    mm_log_error("store: WAL sync failed: %s", err);
     rocksdb_free(err);
     return MM_EIO;
   }

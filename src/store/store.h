@@ -48,9 +48,23 @@ int store_get(store *st, const void *key, size_t klen, char **val, size_t *vlen)
 int store_write(store *st, rocksdb_writebatch_t *wb, int sync);
 
 /* Put one key outside any transaction (node-local state such as the
- * AUTO_INCREMENT counters).  sync=0 writes the WAL without fsync: a later
- * synced write fsyncs it too, since the WAL is sequential. */
+ * AUTO_INCREMENT counters).  sync=0 writes the WAL without fsync and also
+ * keeps the put for store_take_redo: the commit pipeline copies it into the
+ * next commit group's log entry, so it is durable before any commit that
+ * followed it is acknowledged (past 1 MB of puts without a commit group,
+ * the WAL is synced instead). */
 int store_put(store *st, const void *key, size_t klen, const void *val, size_t vlen, int sync);
+
+/* Append the node-local puts made since the last call, as one serialized
+ * WriteBatch (nothing if there were none), and forget them.  MM_ENOMEM
+ * leaves them in place. */
+int store_take_redo(store *st, mm_buf *out);
+
+/* fsync RocksDB's WAL: every write made so far is durable on return. */
+int store_sync_wal(store *st);
+
+/* The directory the store was opened in. */
+const char *store_dir(store *st);
 
 /* Approximate on-disk bytes of keys in [lo, hi) (SST files only; 0 when
  * everything is still in the memtable).  For planner estimates. */

@@ -55,8 +55,7 @@ typedef struct cm_ws {
   size_t keys_len;
   /* pipeline-private */
   struct cm_ws *next;
-  void *wake;           /* the committing thread's condition variable */
-  int done;
+  int word;             /* futex: 0 waiting, 1 may lead a group, 2 done */
   int rc;
 } cm_ws;
 
@@ -80,15 +79,18 @@ int cm_certify_probe(cm_pipe *p, const cm_ws *ws);
 
 typedef struct cm_stats {
   uint64_t commits;       /* write sets applied */
-  uint64_t groups;        /* synced RocksDB writes */
+  uint64_t groups;        /* groups: commit log appends, one fdatasync each */
   uint64_t cert_failures; /* write sets refused by certification */
   uint64_t index_size;    /* keys in the certification index */
+  uint64_t log_compactions; /* times the commit log was cut behind RocksDB */
 } cm_stats;
 void cm_get_stats(cm_pipe *p, cm_stats *out);
 
-/* Hook for tests: called by the group leader before its synced write, with
- * the number of write sets in the group. */
+/* Hook for tests: called by the group leader before it appends its group
+ * to the commit log, with the number of write sets in the group. */
 extern void (*cm_test_before_write)(int nws);
+/* For tests: compact the commit log every this many bytes (0: default). */
+extern uint64_t cm_test_compact_bytes;
 
 /* The META key holding the applied position (u64be). */
 #define CM_APPLIED_KEY "\x02" "applied"

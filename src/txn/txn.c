@@ -480,6 +480,7 @@ void txn_get_stats(store *st, txn_stats *out) {
     cm_get_stats(p, &cs);
     out->commits = cs.commits;
     out->commit_groups = cs.groups;
+    out->log_compactions = cs.log_compactions;
     out->cert_failures = cs.cert_failures;
     out->applied_pos = cm_applied(p);
   }

@@ -1,11 +1,18 @@
 /* test/unit/test_txn_commit.c - the commit pipeline (txn/commit.c):
  * certification verdicts (first committer wins against writes ordered
  * after the base), group commit (many commits, few synced writes), the
- * applied position stored with the data and read back after reopening. */
+ * applied position stored with the data and read back after reopening;
+ * the commit log: groups RocksDB lost are written again on open (also
+ * groups split into several records, and node-local redo), a torn group is
+ * dropped, compaction, a failed log write stops the pipeline. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "raft/raft_log.h"
 #include "txn/commit.h"
 #include "txn/txn.h"
 #include "unit.h"
@@ -199,6 +206,206 @@ TEST(applied_position_survives_reopen) {
   CHECK_EQ_INT(cm_applied(p), a + 1);
 }
 
+/* ---- the commit log ------------------------------------------------------------- */
+static void sh(const char *fmt, const char *a) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, fmt, a, a, a);
+  if (system(cmd) != 0) { fprintf(stderr, "failed: %s\n", cmd); abort(); }
+}
+
+static void close_all(void) {
+  cm_pipe_drop(st);
+  store_close(st);
+  st = NULL;
+}
+
+static cm_pipe *open_all(void) {
+  char *em = NULL;
+  if (store_open(dir, &st, &em) != MM_OK) { fprintf(stderr, "open: %s\n", em); abort(); }
+  return cm_pipe_get(st);
+}
+
+/* Close, keep a copy of the RocksDB directory as it is now, reopen. */
+static cm_pipe *backup_rocksdb(void) {
+  close_all();
+  sh("rm -rf %s.bak && cp -a %s %s.bak", dir);
+  return open_all();
+}
+
+/* Close and put the RocksDB directory back as it was at backup_rocksdb():
+ * RocksDB lost every write since (as if its unsynced WAL tail had gone in a
+ * power loss); the commit log is untouched. */
+static void lose_rocksdb_writes(void) {
+  close_all();
+  sh("rm -rf %s && cp -a %s.bak %s", dir);
+}
+
+TEST(log_replays_groups_rocksdb_lost) {
+  cm_pipe *p = backup_rocksdb();
+  mm_error e;
+  char b[64];
+  uint64_t a = cm_applied(p);
+  CHECK_EQ_INT(commit1(p, a, "\x10lost1", "1", &e), MM_OK);
+  CHECK_EQ_INT(commit1(p, a, "\x10lost2", "2", &e), MM_OK);
+  /* a node-local put (AUTO_INCREMENT counter) rides with the next group */
+  CHECK_EQ_INT(store_put(st, "\x03redo", 5, "42", 2, 0), MM_OK);
+  CHECK_EQ_INT(commit1(p, a, "\x10lost3", "3", &e), MM_OK);
+  CHECK_EQ_INT(cm_applied(p), a + 3);
+  lose_rocksdb_writes();
+  char *em = NULL;
+  CHECK_EQ_INT(store_open(dir, &st, &em), MM_OK);
+  CHECK_EQ_INT(getv("\x10lost1", b), MM_ENOTFOUND); /* RocksDB alone lost them */
+  p = cm_pipe_get(st);                              /* the log brings them back */
+  CHECK(p);
+  CHECK_EQ_INT(cm_applied(p), a + 3);
+  CHECK_EQ_INT(getv("\x10lost1", b), MM_OK);
+  CHECK_EQ_STR(b, "1");
+  CHECK_EQ_INT(getv("\x10lost3", b), MM_OK);
+  CHECK_EQ_STR(b, "3");
+  CHECK_EQ_INT(getv("\x03redo", b), MM_OK);
+  CHECK_EQ_STR(b, "42");
+  /* the log goes on from there, and a plain reopen writes nothing again */
+  CHECK_EQ_INT(commit1(p, a + 3, "\x10lost4", "4", &e), MM_OK);
+  close_all();
+  p = open_all();
+  CHECK_EQ_INT(cm_applied(p), a + 4);
+  CHECK_EQ_INT(getv("\x10lost4", b), MM_OK);
+}
+
+/* A group larger than one log record (16 MB). */
+static int commit_big(cm_pipe *p, const char *k, size_t n, char fill) {
+  char *v = malloc(n + 1);
+  memset(v, fill, n);
+  v[n] = 0;
+  tws t;
+  const char *kv[2] = {k, v};
+  tws_init(&t, cm_applied(p), kv, 1);
+  mm_error e;
+  int rc = cm_commit(p, &t.ws, &e);
+  tws_free(&t);
+  free(v);
+  return rc;
+}
+
+static int check_big(const char *k, size_t n, char fill) {
+  char *v;
+  size_t vn;
+  if (store_get(st, k, strlen(k), &v, &vn) != MM_OK) return 0;
+  int ok = vn == n;
+  for (size_t i = 0; ok && i < n; i++) ok = v[i] == fill;
+  mm_free(v);
+  return ok;
+}
+
+TEST(log_group_in_several_records) {
+  cm_pipe *p = backup_rocksdb();
+  mm_error e;
+  uint64_t a = cm_applied(p);
+  CHECK_EQ_INT(commit_big(p, "\x10" "big", (17u << 20) + 5, 'b'), MM_OK);
+  CHECK_EQ_INT(commit1(p, a + 1, "\x10" "afterbig", "1", &e), MM_OK);
+  lose_rocksdb_writes();
+  p = open_all();
+  CHECK_EQ_INT(cm_applied(p), a + 2);
+  CHECK(check_big("\x10" "big", (17u << 20) + 5, 'b'));
+  char b[64];
+  CHECK_EQ_INT(getv("\x10" "afterbig", b), MM_OK);
+}
+
+/* Zero the last record of the commit log (a group torn at a crash). */
+static void tear_last_record(void) {
+  char path[128];
+  snprintf(path, sizeof path, "%s-commitlog", dir);
+  DIR *d = opendir(path);
+  if (!d) abort();
+  char last[256] = "";
+  struct dirent *de;
+  while ((de = readdir(d)))
+    if (!strncmp(de->d_name, "seg-", 4) && strcmp(de->d_name, last) > 0) snprintf(last, sizeof last, "%s", de->d_name);
+  closedir(d);
+  char seg[512];
+  snprintf(seg, sizeof seg, "%s/%s", path, last);
+  int fd = open(seg, O_RDWR);
+  if (fd < 0) abort();
+  uint64_t off = 0, prev = 0;
+  unsigned char h[4];
+  while (pread(fd, h, 4, (off_t)off) == 4) {
+    uint32_t len = mm_get_u32le(h);
+    if (!len) break;
+    prev = off;
+    off += 8 + len;
+  }
+  static char zeros[4096];
+  for (uint64_t o = prev; o < off; o += sizeof zeros)
+    if (pwrite(fd, zeros, off - o < sizeof zeros ? off - o : sizeof zeros, (off_t)o) < 0) abort();
+  close(fd);
+}
+
+TEST(log_torn_group_is_dropped) {
+  cm_pipe *p = backup_rocksdb();
+  uint64_t a = cm_applied(p);
+  CHECK_EQ_INT(commit_big(p, "\x10" "torn", (17u << 20), 't'), MM_OK); /* two records */
+  lose_rocksdb_writes();
+  tear_last_record(); /* the second record never reached the disk */
+  p = open_all();
+  CHECK_EQ_INT(cm_applied(p), a);
+  char b[64];
+  CHECK_EQ_INT(getv("\x10" "torn", b), MM_ENOTFOUND); /* all of the group or nothing */
+  mm_error e;
+  CHECK_EQ_INT(commit1(p, a, "\x10" "aftertorn", "1", &e), MM_OK);
+  close_all();
+  p = open_all();
+  CHECK_EQ_INT(cm_applied(p), a + 1);
+  CHECK_EQ_INT(getv("\x10" "aftertorn", b), MM_OK);
+}
+
+TEST(log_compaction) {
+  cm_pipe *p = cm_pipe_get(st);
+  cm_stats s0, s1;
+  cm_get_stats(p, &s0);
+  cm_test_compact_bytes = 64 << 10;
+  mm_error e;
+  char v[1024];
+  memset(v, 'c', sizeof v - 1);
+  v[sizeof v - 1] = 0;
+  for (int i = 0; i < 200; i++) {
+    char k[32];
+    snprintf(k, sizeof k, "\x10" "cmp%03d", i);
+    CHECK_EQ_INT(commit1(p, cm_applied(p), k, v, &e), MM_OK);
+  }
+  for (int i = 0; i < 500; i++) {
+    cm_get_stats(p, &s1);
+    if (s1.log_compactions > s0.log_compactions) break;
+    usleep(10000);
+  }
+  cm_test_compact_bytes = 0;
+  CHECK(s1.log_compactions > s0.log_compactions);
+  uint64_t a = cm_applied(p);
+  close_all();
+  p = open_all();
+  CHECK_EQ_INT(cm_applied(p), a);
+  char b[1100];
+  CHECK_EQ_INT(getv("\x10" "cmp199", b), MM_OK);
+  CHECK_EQ_INT(strlen(b), sizeof v - 1);
+  CHECK_EQ_INT(commit1(p, a, "\x10" "aftercmp", "1", &e), MM_OK);
+}
+
+TEST(log_write_failure_stops_the_pipeline) {
+  cm_pipe *p = cm_pipe_get(st);
+  mm_error e;
+  uint64_t a = cm_applied(p);
+  raft_log_fail_write_at(1);
+  CHECK_EQ_INT(commit1(p, a, "\x10" "fail1", "1", &e), MM_EIO);
+  CHECK_EQ_INT(e.code, 1180);
+  raft_log_fail_write_at(0);
+  CHECK_EQ_INT(commit1(p, a, "\x10" "fail2", "1", &e), MM_EIO); /* sticky */
+  char b[64];
+  CHECK_EQ_INT(getv("\x10" "fail1", b), MM_ENOTFOUND);
+  close_all(); /* a restart recovers */
+  p = open_all();
+  CHECK_EQ_INT(commit1(p, cm_applied(p), "\x10" "fail3", "1", &e), MM_OK);
+  CHECK_EQ_INT(getv("\x10" "fail3", b), MM_OK);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mmsql-txncommit-XXXXXX");
   if (!mkdtemp(dir)) return 1;
@@ -209,10 +416,15 @@ int main(void) {
   RUN(group_commit);
   RUN(txn_commit_through_pipeline);
   RUN(applied_position_survives_reopen);
+  RUN(log_replays_groups_rocksdb_lost);
+  RUN(log_group_in_several_records);
+  RUN(log_torn_group_is_dropped);
+  RUN(log_compaction);
+  RUN(log_write_failure_stops_the_pipeline);
   cm_pipe_drop(st);
   store_close(st);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s %s.bak %s-commitlog", dir, dir, dir);
   if (system(cmd)) {}
   return unit_report("txn_commit");
 }

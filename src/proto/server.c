@@ -20,6 +20,7 @@
 
 #include "proto/proto.h"
 #include "proto/protoInt.h"
+#include "store/store.h"
 
 int proto_listen(const char *addr, int port, int *fd_out, mm_error *err) {
   struct addrinfo hints, *res = NULL;
@@ -93,6 +94,7 @@ static void peer_host(const struct sockaddr_storage *ss, char *out, size_t cap) 
 
 static void *conn_thread(void *arg) {
   proto_slot *slot = arg;
+  store_thread_init();
   proto_conn_main(slot);
   pthread_mutex_lock(slot->mu);
   slot->done = 1;

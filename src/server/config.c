@@ -36,7 +36,7 @@ static const opt_def opt_defs[] = {
     {"pid-file", O_STR, OFF(pid_file), "pid file (default <datadir>/mmsqld.pid)"},
     {"max-allowed-packet", O_SIZE, OFF(max_allowed_packet), "largest packet/statement (default 64M)"},
     {"max-connections", O_INT, OFF(max_connections), "client connection limit (default 151)"},
-    {"innodb-flush-log-at-trx-commit", O_INT, OFF(sync_binlog_fsync), "1: fsync at each commit group (default)"},
+    {"innodb-flush-log-at-trx-commit", O_INT, OFF(sync_binlog_fsync), "1: fsync the commit log at each commit group (default); 0 or 2: once a second"},
     /* accepted for compatibility with existing my.cnf files, no effect */
     {"user", O_IGNORED, 0, NULL}, {"socket", O_IGNORED, 0, NULL}, {"basedir", O_IGNORED, 0, NULL},
     {"tmpdir", O_IGNORED, 0, NULL}, {"character-set-server", O_IGNORED, 0, NULL},
@@ -234,6 +234,10 @@ int config_parse(int argc, char **argv, mm_options *o) {
   }
   if (o->auto_increment_offset < 1 || o->auto_increment_offset > 16) {
     fprintf(stderr, "mmsqld: --auto-increment-offset must be between 1 and 16\n");
+    return -1;
+  }
+  if (o->sync_binlog_fsync < 0 || o->sync_binlog_fsync > 2) {
+    fprintf(stderr, "mmsqld: --innodb-flush-log-at-trx-commit must be 0, 1 or 2\n");
     return -1;
   }
   if (o->port < 0 || o->port > 65535) {

@@ -163,6 +163,7 @@ int mm_instance_open(const mm_options *opts, mm_instance **out, mm_error *err) {
     mm_error_set(err, 1037, "HY001", "Out of memory");
     goto err_after_catalog;
   }
+  cm_set_flush_mode(cm_pipe_get(inst->st), opts->sync_binlog_fsync);
   if (opts->general_log_file && *opts->general_log_file) {
     inst->general_log = fopen(opts->general_log_file, "a");
     if (!inst->general_log) mm_log_warn("Can't open general log %s", opts->general_log_file);

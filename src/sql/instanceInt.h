@@ -28,7 +28,7 @@ struct mm_instance {
   sess **procs;
   int nprocs, capprocs;
   var_val *globals; /* one per var_defs entry */
-  /* counters (SHOW STATUS) */
+  /* counters (SHOW STATUS); stat_questions is updated with atomics, not mu */
   uint64_t stat_connections, stat_aborted_connects, stat_questions, stat_com_commit,
       stat_com_rollback, stat_slow_queries;
 };

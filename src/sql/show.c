@@ -120,7 +120,7 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   uint64_t up = (mm_now_us() - inst->start_us) / 1000000;
   int threads = inst->nprocs, running = 0;
   for (int i = 0; i < inst->nprocs; i++) running += inst->procs[i]->state == SESS_RUNNING;
-  uint64_t q = inst->stat_questions, conns = inst->stat_connections, ab = inst->stat_aborted_connects,
+  uint64_t q = __atomic_load_n(&inst->stat_questions, __ATOMIC_RELAXED), conns = inst->stat_connections, ab = inst->stat_aborted_connects,
            slow = inst->stat_slow_queries;
   pthread_mutex_unlock(&inst->mu);
   txn_stats ts;
@@ -135,6 +135,7 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   rb_kv(b, "Max_used_connections", "%d", threads);
   rb_kv(b, "mmsql_commit_groups", "%llu", (unsigned long long)ts.commit_groups);
   rb_kv(b, "mmsql_commit_log_compactions", "%llu", (unsigned long long)ts.log_compactions);
+  rb_kv(b, "mmsql_commit_log_syncs", "%llu", (unsigned long long)ts.log_syncs);
   rb_kv(b, "mmsql_commits", "%llu", (unsigned long long)ts.commits);
   rb_kv(b, "mmsql_oldest_snapshot_age_ms", "%llu", (unsigned long long)ts.oldest_snapshot_age_ms);
   rb_kv(b, "Queries", "%llu", (unsigned long long)q);

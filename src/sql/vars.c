@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sql/instanceInt.h"
+#include "txn/commit.h"
 
 #define G VS_GLOBAL
 #define S VS_SESSION
@@ -228,8 +229,12 @@ void var_format(int i, const var_val *v, mm_buf *out) {
 static const char *default_text(mm_instance *inst, int i, char *buf, size_t n) {
   const var_def *d = &var_defs[i];
   const mm_options *o = &inst->opt;
-  if (d->def) return d->def;
   const char *nm = d->name;
+  if (!strcmp(nm, "innodb_flush_log_at_trx_commit")) { /* (its compiled-in default is 1) */
+    snprintf(buf, n, "%d", o->sync_binlog_fsync);
+    return buf;
+  }
+  if (d->def) return d->def;
   if (!strcmp(nm, "aurora_server_id") || !strcmp(nm, "server_id")) snprintf(buf, n, "%u", o->server_id);
   else if (!strcmp(nm, "auto_increment_offset")) snprintf(buf, n, "%d", o->auto_increment_offset);
   else if (!strcmp(nm, "bind_address")) snprintf(buf, n, "%s", o->bind_address ? o->bind_address : "");
@@ -301,6 +306,10 @@ void vars_global_set(mm_instance *inst, int i, var_val *v) {
   var_val_free(&inst->globals[i]);
   inst->globals[i] = *v;
   if (!strcmp(var_defs[i].name, "max_allowed_packet")) inst->max_allowed_packet = (uint64_t)v->i;
+  if (!strcmp(var_defs[i].name, "innodb_flush_log_at_trx_commit")) {
+    cm_pipe *p = cm_pipe_get(inst->st);
+    if (p) cm_set_flush_mode(p, (int)v->i);
+  }
   pthread_mutex_unlock(&inst->mu);
   v->s = NULL;
 }

@@ -136,6 +136,8 @@ rocksdb_t *store_db(store *st) { return st->db; }
 
 const char *store_dir(store *st) { return st->dir; }
 
+void store_thread_init(void) { rocksdb_set_perf_level(rocksdb_disable); }
+
 int store_get(store *st, const void *key, size_t klen, char **val, size_t *vlen) {
   char *err = NULL;
   size_t n = 0;

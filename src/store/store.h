@@ -63,6 +63,11 @@ int store_take_redo(store *st, mm_buf *out);
 /* fsync RocksDB's WAL: every write made so far is durable on return. */
 int store_sync_wal(store *st);
 
+/* Per-thread setup for a thread that will use stores (connection threads):
+ * turns off RocksDB's per-thread perf counters, which are on by default and
+ * cost a thread-local lookup on every read step. */
+void store_thread_init(void);
+
 /* The directory the store was opened in. */
 const char *store_dir(store *st);
 

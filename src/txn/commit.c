@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "raft/raft_log.h"
@@ -92,6 +93,10 @@ struct cm_pipe {
   pthread_cond_t lcv; /* (with lmu) a background zeroing finished */
   raft_log *log;
   uint64_t log_bytes; /* entry bytes appended since the last compaction */
+  int flush_mode;     /* innodb_flush_log_at_trx_commit (atomic) */
+  int unsynced;       /* appended, not fdatasynced yet (flush_mode 0, 2) */
+  uint64_t sync_due;  /* when the background thread syncs them (mm_now_us) */
+  uint64_t log_syncs; /* stats */
   int stop;
   pthread_t thr;
   int thr_started;
@@ -227,15 +232,35 @@ static uint64_t compact_bytes(void) {
   return cm_test_compact_bytes ? cm_test_compact_bytes : CM_COMPACT_BYTES;
 }
 
-/* Background thread: zeros ahead of the appends (raft_log_zero_*), and
- * compaction when enough was appended. */
+/* Background thread: zeros ahead of the appends (raft_log_zero_*),
+ * compaction when enough was appended, and the once-a-second fdatasync of
+ * flush modes 0 and 2. */
 static void *log_main(void *arg) {
   cm_pipe *p = arg;
   pthread_mutex_lock(&p->lmu);
   for (;;) {
-    while (!p->stop && !raft_log_zero_needed(p->log) && p->log_bytes < compact_bytes())
-      pthread_cond_wait(&p->zcv, &p->lmu);
+    while (!p->stop && !raft_log_zero_needed(p->log) && p->log_bytes < compact_bytes()) {
+      if (!p->unsynced) {
+        pthread_cond_wait(&p->zcv, &p->lmu);
+        continue;
+      }
+      uint64_t now = mm_now_us();
+      if (now >= p->sync_due) break;
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      uint64_t ns = (uint64_t)ts.tv_nsec + (p->sync_due - now) * 1000u;
+      ts.tv_sec += (time_t)(ns / 1000000000u);
+      ts.tv_nsec = (long)(ns % 1000000000u);
+      pthread_cond_timedwait(&p->zcv, &p->lmu, &ts);
+    }
     if (p->stop) break;
+    if (p->unsynced && mm_now_us() >= p->sync_due) {
+      p->unsynced = 0;
+      int rc = raft_log_sync(p->log); /* (sticky on failure: the next append tells) */
+      p->log_syncs++;
+      if (rc != MM_OK) mm_log_error("commit log: fdatasync failed: %s", mm_strerror(rc));
+      continue;
+    }
     if (p->log_bytes >= compact_bytes()) {
       p->log_bytes = 0;
       pthread_mutex_unlock(&p->lmu);
@@ -243,6 +268,7 @@ static void *log_main(void *arg) {
       pthread_mutex_lock(&p->lmu);
       continue;
     }
+    if (!raft_log_zero_needed(p->log)) continue;
     raft_log_zero z;
     if (!raft_log_zero_begin(p->log, &z)) { /* (no descriptor left) retry after the next append */
       pthread_cond_wait(&p->zcv, &p->lmu);
@@ -257,8 +283,13 @@ static void *log_main(void *arg) {
       while (!p->stop && p->log_bytes < compact_bytes()) pthread_cond_wait(&p->zcv, &p->lmu);
     }
   }
+  if (p->unsynced && raft_log_sync(p->log) == MM_OK) p->unsynced = 0; /* a clean stop */
   pthread_mutex_unlock(&p->lmu);
   return NULL;
+}
+
+void cm_set_flush_mode(cm_pipe *p, int mode) {
+  __atomic_store_n(&p->flush_mode, mode, __ATOMIC_RELAXED);
 }
 
 static void pipe_free(cm_pipe *p) {
@@ -287,8 +318,13 @@ static cm_pipe *pipe_new(store *st) {
   pthread_mutex_init(&p->mu, NULL);
   pthread_mutex_init(&p->lmu, NULL);
   pthread_cond_init(&p->acv, NULL);
-  pthread_cond_init(&p->zcv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* log_main's timed waits */
+  pthread_cond_init(&p->zcv, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_cond_init(&p->lcv, NULL);
+  p->flush_mode = 1;
   p->ci_cap = 1024;
   p->ci = mm_calloc(p->ci_cap, sizeof *p->ci);
   p->wo = rocksdb_writeoptions_create();
@@ -583,7 +619,16 @@ static int log_group(cm_pipe *p, mm_buf *b, uint64_t g) {
   int rc;
   while ((rc = raft_log_append(p->log, e, nrec)) == MM_EBUSY) /* (rare) */
     pthread_cond_wait(&p->lcv, &p->lmu);
-  if (rc == MM_OK) rc = raft_log_sync(p->log);
+  if (rc == MM_OK) {
+    if (__atomic_load_n(&p->flush_mode, __ATOMIC_RELAXED) == 1) {
+      rc = raft_log_sync(p->log);
+      p->log_syncs++;
+    } else if (!p->unsynced) {
+      p->unsynced = 1;
+      p->sync_due = mm_now_us() + 1000000u;
+      pthread_cond_signal(&p->zcv);
+    }
+  }
   p->log_bytes += b->len;
   if (raft_log_zero_needed(p->log) || p->log_bytes >= compact_bytes()) pthread_cond_signal(&p->zcv);
   pthread_mutex_unlock(&p->lmu);
@@ -719,4 +764,7 @@ void cm_get_stats(cm_pipe *p, cm_stats *out) {
   *out = p->stats;
   out->index_size = p->ci_n;
   pthread_mutex_unlock(&p->mu);
+  pthread_mutex_lock(&p->lmu);
+  out->log_syncs = p->log_syncs;
+  pthread_mutex_unlock(&p->lmu);
 }

@@ -77,12 +77,19 @@ int cm_commit(cm_pipe *p, cm_ws *ws, mm_error *err);
  * (tests and diagnostics): MM_OK or MM_EAGAIN (would conflict). */
 int cm_certify_probe(cm_pipe *p, const cm_ws *ws);
 
+/* innodb_flush_log_at_trx_commit: 1 (default) fdatasyncs the commit log
+ * for every group before answering it; 0 and 2 write the group to the log
+ * (the page cache: it survives a crash of mmsqld, not of the machine) and
+ * fdatasync it at most a second later, from the log's background thread. */
+void cm_set_flush_mode(cm_pipe *p, int mode);
+
 typedef struct cm_stats {
   uint64_t commits;       /* write sets applied */
   uint64_t groups;        /* groups: commit log appends, one fdatasync each */
   uint64_t cert_failures; /* write sets refused by certification */
   uint64_t index_size;    /* keys in the certification index */
   uint64_t log_compactions; /* times the commit log was cut behind RocksDB */
+  uint64_t log_syncs;       /* fdatasyncs of the commit log */
 } cm_stats;
 void cm_get_stats(cm_pipe *p, cm_stats *out);
 

@@ -481,6 +481,7 @@ void txn_get_stats(store *st, txn_stats *out) {
     out->commits = cs.commits;
     out->commit_groups = cs.groups;
     out->log_compactions = cs.log_compactions;
+    out->log_syncs = cs.log_syncs;
     out->cert_failures = cs.cert_failures;
     out->applied_pos = cm_applied(p);
   }

@@ -104,7 +104,7 @@ uint64_t txn_oldest_snapshot_age_ms(void);
 typedef struct txn_stats {
   uint64_t lock_waits, lock_timeouts, deadlocks, bf_aborts;
   int lock_current_waits;
-  uint64_t commits, commit_groups, cert_failures, applied_pos, log_compactions;
+  uint64_t commits, commit_groups, cert_failures, applied_pos, log_compactions, log_syncs;
   uint64_t oldest_snapshot_age_ms;
 } txn_stats;
 void txn_get_stats(store *st, txn_stats *out);

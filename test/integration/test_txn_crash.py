@@ -1,6 +1,7 @@
 """Issue 3: an acknowledged COMMIT survives kill -9; recovery needs no
 manual step; indexes agree with rows after restart."""
 import random
+import subprocess
 import threading
 import time
 
@@ -147,3 +148,47 @@ def test_commit_log_restores_what_rocksdb_lost(fresh_mmsqld):
     cur.execute("SELECT LAST_INSERT_ID()")
     assert cur.fetchone()[0] > max_id
     c.close()
+
+
+def test_flush_log_at_trx_commit_modes(node_factory):
+    """innodb_flush_log_at_trx_commit: 1 fdatasyncs the commit log per
+    commit group; 2 (and 0) leave it to a once-a-second sync, and commits
+    still survive kill -9 of mmsqld (they are in the page cache)."""
+    node = node_factory(extra_args=["--innodb-flush-log-at-trx-commit=2"]).start()
+    c = node.connect()
+    cur = c.cursor()
+
+    def syncs():
+        cur.execute("SHOW GLOBAL STATUS LIKE 'mmsql_commit_log_syncs'")
+        return int(cur.fetchone()[1])
+
+    cur.execute("SELECT @@global.innodb_flush_log_at_trx_commit")
+    assert cur.fetchone()[0] == 2
+    cur.execute("CREATE DATABASE fm")
+    cur.execute("CREATE TABLE fm.t (id INT PRIMARY KEY)")
+    s0 = syncs()
+    for i in range(40):
+        cur.execute("INSERT INTO fm.t VALUES (%s)", (i,))
+    assert syncs() - s0 < 20  # at most one a second, not one per commit
+    cur.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 1")
+    s1 = syncs()
+    for i in range(40, 60):
+        cur.execute("INSERT INTO fm.t VALUES (%s)", (i,))
+    assert syncs() - s1 >= 20
+    cur.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 0")
+    for i in range(60, 80):
+        cur.execute("INSERT INTO fm.t VALUES (%s)", (i,))
+    c.close()
+    node.kill9()
+    node.start()
+    c = node.connect()
+    cur = c.cursor()
+    cur.execute("SELECT COUNT(*) FROM fm.t")
+    assert cur.fetchone()[0] == 80
+    cur.execute("SELECT @@global.innodb_flush_log_at_trx_commit")  # back to the option's value
+    assert cur.fetchone()[0] == 2
+    c.close()
+    node.kill9()
+    bad = node_factory(extra_args=["--innodb-flush-log-at-trx-commit=3"])
+    p = subprocess.run(bad.args(), capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "must be 0, 1 or 2" in p.stderr

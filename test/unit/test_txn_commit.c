@@ -389,6 +389,28 @@ TEST(log_compaction) {
   CHECK_EQ_INT(commit1(p, a, "\x10" "aftercmp", "1", &e), MM_OK);
 }
 
+TEST(log_flush_modes) {
+  cm_pipe *p = cm_pipe_get(st);
+  mm_error e;
+  cm_stats s0, s1, s2;
+  cm_get_stats(p, &s0);
+  for (int i = 0; i < 20; i++) CHECK_EQ_INT(commit1(p, cm_applied(p), "\x10" "fm1", "1", &e), MM_OK);
+  cm_get_stats(p, &s1);
+  CHECK_EQ_INT(s1.log_syncs - s0.log_syncs, 20); /* 1: one fdatasync per group */
+  cm_set_flush_mode(p, 2);
+  uint64_t t0 = mm_now_us();
+  for (int i = 0; i < 20; i++) CHECK_EQ_INT(commit1(p, cm_applied(p), "\x10" "fm2", "2", &e), MM_OK);
+  cm_get_stats(p, &s2);
+  if (mm_now_us() - t0 < 900000) CHECK_EQ_INT(s2.log_syncs, s1.log_syncs); /* none at commit */
+  for (int i = 0; i < 300 && s2.log_syncs == s1.log_syncs; i++) {
+    usleep(10000);
+    cm_get_stats(p, &s2);
+  }
+  CHECK_EQ_INT(s2.log_syncs - s1.log_syncs, 1); /* one, about a second later */
+  CHECK(mm_now_us() - t0 >= 900000);
+  cm_set_flush_mode(p, 1);
+}
+
 TEST(log_write_failure_stops_the_pipeline) {
   cm_pipe *p = cm_pipe_get(st);
   mm_error e;
@@ -420,6 +442,7 @@ int main(void) {
   RUN(log_group_in_several_records);
   RUN(log_torn_group_is_dropped);
   RUN(log_compaction);
+  RUN(log_flush_modes);
   RUN(log_write_failure_stops_the_pipeline);
   cm_pipe_drop(st);
   store_close(st);

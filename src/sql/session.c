@@ -487,6 +487,7 @@ static int txn_open(sess *s, int explicit_txn, mm_error *err) {
   if (s->txn) return MM_OK;
   s->txn = txn_begin(s->inst->st, cur_isolation(s));
   if (!s->txn) return mm_error_set(err, 1037, "HY001", "Out of memory");
+  txn_set_interrupt(s->txn, &s->kill_query); /* KILL ends a lock wait */
   s->next_isolation = -1;
   s->explicit_txn = explicit_txn;
   s->txn_read_only = (int)s->vars[VI_TX_RO].i;

@@ -57,6 +57,7 @@ struct lock_owner {
   lk_entry *waiting_on;   /* NULL when not waiting */
   int wait_mode;
   int aborted;
+  const _Atomic int *interrupt; /* see lock_owner_set_interrupt */
   uint64_t visit;         /* deadlock search epoch */
   lk_entry **held;
   int nheld, capheld;
@@ -103,6 +104,12 @@ void lock_owner_reset(lock_owner *o) {
   o->aborted = 0;
   pthread_mutex_unlock(&g_mu);
 }
+
+void lock_owner_set_interrupt(lock_owner *o, const _Atomic int *flag) { o->interrupt = flag; }
+
+#define INTERRUPT_POLL_MS 100
+
+static int interrupted(const lock_owner *o) { return o->interrupt && *o->interrupt; }
 
 int lock_owner_aborted(lock_owner *o) {
   pthread_mutex_lock(&g_mu);
@@ -339,7 +346,25 @@ int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int poli
       if (rc) mm_error_set(err, 1037, "HY001", "Out of memory");
       break;
     }
-    int wr = timeout_ms >= 0 ? pthread_cond_timedwait(&o->cv, &g_mu, &dl) : pthread_cond_wait(&o->cv, &g_mu);
+    if (interrupted(o)) {
+      rc = mm_error_set(err, 1317, "70100", "Query execution was interrupted");
+      rc = MM_ESQL;
+      break;
+    }
+    int wr;
+    if (o->interrupt) { /* wake at least every INTERRUPT_POLL_MS to look at the flag */
+      struct timespec now, until;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      until = now;
+      until.tv_nsec += INTERRUPT_POLL_MS * 1000000L;
+      if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+      int before_dl = timeout_ms < 0 || until.tv_sec < dl.tv_sec ||
+                      (until.tv_sec == dl.tv_sec && until.tv_nsec < dl.tv_nsec);
+      wr = pthread_cond_timedwait(&o->cv, &g_mu, before_dl ? &until : &dl);
+      if (wr == ETIMEDOUT && before_dl) continue;
+    } else {
+      wr = timeout_ms >= 0 ? pthread_cond_timedwait(&o->cv, &g_mu, &dl) : pthread_cond_wait(&o->cv, &g_mu);
+    }
     if (wr == ETIMEDOUT && !o->aborted && !grantable(e, o, mode)) {
       g_stats.timeouts++;
       rc = mm_error_set(err, 1205, "HY000", "Lock wait timeout exceeded; try restarting transaction");

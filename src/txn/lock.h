@@ -64,10 +64,15 @@ int lock_owner_count(lock_owner *o);
  *   MM_OK     granted (or already held in a mode at least as strong);
  *   MM_EBUSY  policy LOCK_SKIP and the lock is held by another owner;
  *   MM_ESQL   err set: 1205 HY000 timeout, 1213 40001 deadlock victim or
- *             aborted owner, 3572 HY000 NOWAIT;
+ *             aborted owner, 3572 HY000 NOWAIT, 1317 70100 interrupted;
  *   MM_ENOMEM err set (1037). */
 int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int policy,
                  int64_t timeout_ms, mm_error *err);
+/* A flag (owned by the caller, NULL for none) that ends o's lock waits
+ * when it becomes non-zero: lock_acquire then gives MM_ESQL with 1317 70100
+ * "Query execution was interrupted" (KILL QUERY / KILL CONNECTION).  A
+ * waiter looks at it at least every 100 ms. */
+void lock_owner_set_interrupt(lock_owner *o, const _Atomic int *flag);
 /* Release every lock of o and wake the waiters that may now proceed. */
 void lock_release_all(lock_owner *o);
 

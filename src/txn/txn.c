@@ -74,6 +74,7 @@ struct txn {
   lock_owner *lo;
   int locking;
   int64_t lock_timeout_ms;
+  const _Atomic int *interrupt; /* ends lock waits (KILL); may be NULL */
   /* open-snapshot registry (oldest snapshot age) */
   struct txn *snext, *sprev;
   uint64_t snap_us;
@@ -193,6 +194,7 @@ txn *txn_begin(store *st, int isolation) {
   t->niters = 0;
   t->locking = 0;
   t->lock_timeout_ms = 50000;
+  t->interrupt = NULL;
   return t;
 }
 
@@ -445,6 +447,7 @@ int txn_release_savepoint(txn *t) {
 
 /* ---- row locks ------------------------------------------------------------------ */
 void txn_set_lock_wait_timeout(txn *t, int64_t ms) { t->lock_timeout_ms = ms; }
+void txn_set_interrupt(txn *t, const _Atomic int *flag) { t->interrupt = flag; }
 
 int txn_lock_row(txn *t, const void *key, size_t klen, int mode, int policy, mm_error *err) {
   if (t->state != TXN_ACTIVE) {
@@ -456,6 +459,7 @@ int txn_lock_row(txn *t, const void *key, size_t klen, int mode, int policy, mm_
     return MM_ENOMEM;
   }
   if (!t->locking) { lock_owner_reset(t->lo); t->locking = 1; }
+  lock_owner_set_interrupt(t->lo, t->interrupt);
   return lock_acquire(t->lo, key, klen, mode, policy, t->lock_timeout_ms, err);
 }
 

@@ -86,6 +86,9 @@ int txn_lock_row(txn *t, const void *key, size_t klen, int mode, int policy, mm_
 /* Lock wait timeout in milliseconds (innodb_lock_wait_timeout * 1000);
  * default 50 s; < 0 waits forever. */
 void txn_set_lock_wait_timeout(txn *t, int64_t ms);
+/* A flag that ends this transaction's lock waits with 1317 when it becomes
+ * non-zero (the session's KILL flag); it must outlive the transaction. */
+void txn_set_interrupt(txn *t, const _Atomic int *flag);
 /* Non-zero when the txn was chosen as a deadlock victim or brute-force
  * aborted: the session answers 1213 at the next statement or at COMMIT
  * (txn_commit does) and rolls it back. */

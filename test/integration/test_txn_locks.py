@@ -197,9 +197,7 @@ def test_lock_wait_timeout_1205(db):
     ac.execute("UPDATE lw SET v = 1 WHERE id = 1")
     b = conn(db)
     bc = b.cursor()
-    # (plain SET: "SET SESSION x = 1" with a current database sets 13, a
-    # setvar.c bug reported to the lead)
-    bc.execute("SET innodb_lock_wait_timeout = 1")
+    bc.execute("SET SESSION innodb_lock_wait_timeout = 1")
     bc.execute("BEGIN")
     bc.execute("UPDATE lw SET v = 2 WHERE id = 2")
     t0 = time.time()
@@ -218,6 +216,65 @@ def test_lock_wait_timeout_1205(db):
     assert cur.fetchall() == ((2,), (2,))
     a.close()
     b.close()
+    c.close()
+
+
+def test_kill_ends_a_lock_wait(db):
+    """KILL QUERY ends a lock wait at once with 1317 and keeps the
+    connection and its transaction; KILL CONNECTION drops the connection
+    and rolls its transaction back."""
+    c = conn(db)
+    cur = c.cursor()
+    cur.execute("DROP TABLE IF EXISTS kw")
+    cur.execute("CREATE TABLE kw (id INT PRIMARY KEY, v INT)")
+    cur.execute("INSERT INTO kw VALUES (1, 0), (2, 0)")
+    a = conn(db)
+    ac = a.cursor()
+    ac.execute("BEGIN")
+    ac.execute("UPDATE kw SET v = 1 WHERE id = 1")
+    b = conn(db)
+    bc = b.cursor()
+    bc.execute("SELECT CONNECTION_ID()")
+    bid = bc.fetchone()[0]
+    bc.execute("BEGIN")
+    bc.execute("UPDATE kw SET v = 2 WHERE id = 2")
+    result = {}
+
+    def blocked():
+        t0 = time.time()
+        try:
+            bc.execute("UPDATE kw SET v = 2 WHERE id = 1")  # waits (timeout 50 s)
+            result["err"] = None
+        except pymysql.err.MySQLError as e:
+            result["err"] = e.args[0]
+        result["took"] = time.time() - t0
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    time.sleep(0.5)
+    cur.execute("KILL QUERY %d" % bid)
+    t.join(10)
+    assert result.get("err") == 1317, result
+    assert result["took"] < 3.0, result
+    # the connection and the transaction's earlier work are still there
+    bc.execute("SELECT v FROM kw WHERE id = 2")
+    assert bc.fetchone()[0] == 2
+    cur.execute("SHOW STATUS LIKE 'Innodb_row_lock_current_waits'")
+    assert int(cur.fetchone()[1]) == 0
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    time.sleep(0.5)
+    cur.execute("KILL %d" % bid)
+    t.join(10)
+    assert not t.is_alive()
+    assert result["err"] is not None and result["took"] < 3.0, result
+    with pytest.raises(pymysql.err.MySQLError):
+        bc.execute("SELECT 1")
+    ac.execute("COMMIT")
+    cur.execute("SELECT v FROM kw ORDER BY id")  # b's update of row 2 was rolled back
+    assert cur.fetchall() == ((1,), (0,))
+    a.close()
     c.close()
 
 

@@ -97,6 +97,44 @@ static void wait_waiting(int n) {
   }
 }
 
+static _Atomic int g_kill;
+
+static void *set_kill_later(void *arg) {
+  usleep(250000);
+  g_kill = 1;
+  return NULL;
+}
+
+TEST(interrupt_ends_wait) {
+  mm_error e;
+  lock_owner *a = lock_owner_new(), *b = lock_owner_new();
+  CHECK_EQ_INT(acq(a, "i1", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  g_kill = 0;
+  lock_owner_set_interrupt(b, &g_kill);
+  pthread_t th;
+  pthread_create(&th, NULL, set_kill_later, NULL);
+  uint64_t t0 = now_ms();
+  CHECK_EQ_INT(acq(b, "i1", LOCK_X, LOCK_WAIT, 10000, &e), MM_ESQL); /* KILL, not the 10 s timeout */
+  uint64_t took = now_ms() - t0;
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(e.code, 1317);
+  CHECK_EQ_STR(e.sqlstate, "70100");
+  CHECK(took >= 200 && took < 1000);
+  CHECK(!lock_owner_aborted(b)); /* only the statement ends */
+  lock_stats st;
+  lock_get_stats(&st);
+  CHECK_EQ_INT(st.current_waits, 0);
+  /* cleared flag: waits and timeouts work as before */
+  g_kill = 0;
+  CHECK_EQ_INT(acq(b, "i1", LOCK_X, LOCK_WAIT, 300, &e), MM_ESQL);
+  CHECK_EQ_INT(e.code, 1205);
+  lock_release_all(a);
+  CHECK_EQ_INT(acq(b, "i1", LOCK_X, LOCK_WAIT, 300, &e), MM_OK);
+  lock_release_all(b);
+  lock_owner_free(a);
+  lock_owner_free(b);
+}
+
 TEST(wait_then_granted) {
   mm_error e;
   lock_owner *a = lock_owner_new(), *b = lock_owner_new();
@@ -403,6 +441,7 @@ TEST(oldest_snapshot_age) {
 int main(void) {
   RUN(compat_s_x);
   RUN(timeout_1205);
+  RUN(interrupt_ends_wait);
   RUN(wait_then_granted);
   RUN(deadlock_cycle_of_2);
   RUN(deadlock_cycle_of_3);

@@ -561,6 +561,17 @@ void raft_log_zero_end(raft_log *l, raft_log_zero *z, int rc) {
   s->dirty = 1;
 }
 
+int raft_log_zero_step(raft_log *l, pthread_mutex_t *mu, pthread_cond_t *done) {
+  raft_log_zero z;
+  if (!raft_log_zero_needed(l) || !raft_log_zero_begin(l, &z)) return MM_EBUSY;
+  pthread_mutex_unlock(mu);
+  int rc = raft_log_zero_write(&z);
+  pthread_mutex_lock(mu);
+  raft_log_zero_end(l, &z, rc);
+  pthread_cond_broadcast(done);
+  return rc;
+}
+
 /* Bytes the records of e[0..n) take. */
 static uint64_t records_size(const raft_entry *e, size_t n) {
   uint64_t b = 0;

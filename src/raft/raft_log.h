@@ -18,6 +18,8 @@
 #ifndef MM_RAFT_LOG_H
 #define MM_RAFT_LOG_H
 
+#include <pthread.h>
+
 #include "raft/raft.h"
 
 typedef struct raft_log raft_log;
@@ -89,6 +91,13 @@ int raft_log_zero_needed(const raft_log *l);
 int raft_log_zero_begin(raft_log *l, raft_log_zero *z);
 int raft_log_zero_write(raft_log_zero *z);
 void raft_log_zero_end(raft_log *l, raft_log_zero *z, int rc);
+/* One background zeroing step for a thread that shares the log under mu
+ * (held on entry and on return; released while the zeros are written):
+ * begin, write, end, then broadcast done (appenders waiting on MM_EBUSY).
+ * Returns MM_OK, MM_EBUSY if no zeroing could begin (nothing needed, or no
+ * descriptor left: retry after the next append), or the write's error
+ * (the device fails: stop zeroing; the appends preallocate inline). */
+int raft_log_zero_step(raft_log *l, pthread_mutex_t *mu, pthread_cond_t *done);
 raft_index raft_log_last(const raft_log *l);
 raft_term raft_log_last_term(const raft_log *l);
 

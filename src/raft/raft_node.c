@@ -219,16 +219,11 @@ static void *zero_main(void *arg) {
   for (;;) {
     while (!STOPPING(n) && !raft_log_zero_needed(n->log)) pthread_cond_wait(&n->zcv, &n->lmu);
     if (STOPPING(n)) break;
-    raft_log_zero z;
-    if (!raft_log_zero_begin(n->log, &z)) { /* (no descriptor left) retry after the next append */
+    int rc = raft_log_zero_step(n->log, &n->lmu, &n->lcv);
+    if (rc == MM_EBUSY) { /* (no descriptor left) retry after the next append */
       pthread_cond_wait(&n->zcv, &n->lmu);
       continue;
     }
-    pthread_mutex_unlock(&n->lmu);
-    int rc = raft_log_zero_write(&z);
-    pthread_mutex_lock(&n->lmu);
-    raft_log_zero_end(n->log, &z, rc);
-    pthread_cond_broadcast(&n->lcv);
     if (rc != MM_OK) break; /* the device fails: the appends will tell */
   }
   pthread_mutex_unlock(&n->lmu);

@@ -237,9 +237,10 @@ static uint64_t compact_bytes(void) {
  * flush modes 0 and 2. */
 static void *log_main(void *arg) {
   cm_pipe *p = arg;
+  int zeroing = 1; /* until the device fails a zero write */
   pthread_mutex_lock(&p->lmu);
   for (;;) {
-    while (!p->stop && !raft_log_zero_needed(p->log) && p->log_bytes < compact_bytes()) {
+    while (!p->stop && !(zeroing && raft_log_zero_needed(p->log)) && p->log_bytes < compact_bytes()) {
       if (!p->unsynced) {
         pthread_cond_wait(&p->zcv, &p->lmu);
         continue;
@@ -268,20 +269,12 @@ static void *log_main(void *arg) {
       pthread_mutex_lock(&p->lmu);
       continue;
     }
-    if (!raft_log_zero_needed(p->log)) continue;
-    raft_log_zero z;
-    if (!raft_log_zero_begin(p->log, &z)) { /* (no descriptor left) retry after the next append */
+    if (!zeroing) continue;
+    int rc = raft_log_zero_step(p->log, &p->lmu, &p->lcv);
+    if (rc == MM_EBUSY) /* (no descriptor left) retry after the next append */
       pthread_cond_wait(&p->zcv, &p->lmu);
-      continue;
-    }
-    pthread_mutex_unlock(&p->lmu);
-    int rc = raft_log_zero_write(&z);
-    pthread_mutex_lock(&p->lmu);
-    raft_log_zero_end(p->log, &z, rc);
-    pthread_cond_broadcast(&p->lcv);
-    if (rc != MM_OK) { /* the device fails: the appends will tell; keep compacting */
-      while (!p->stop && p->log_bytes < compact_bytes()) pthread_cond_wait(&p->zcv, &p->lmu);
-    }
+    else if (rc != MM_OK)
+      zeroing = 0; /* the device fails: appends preallocate inline (and will tell) */
   }
   if (p->unsynced && raft_log_sync(p->log) == MM_OK) p->unsynced = 0; /* a clean stop */
   pthread_mutex_unlock(&p->lmu);

@@ -18,9 +18,13 @@
  * Deadlock detection runs before each wait: a depth-first search from the
  * owners that block the request along "waits for" edges (an owner waits
  * for the holders of its waiting_on entry whose mode conflicts with its
- * own request).  Reaching the requester means a cycle: the requester is
- * the victim.  A search deeper than LK_MAX_DEPTH is treated as a deadlock
- * (as InnoDB does), which can only make a victim too many, never hang.
+ * own request).  Reaching the requester means a cycle.  The victim is the
+ * owner of the cycle holding the fewest locks (the smaller transaction,
+ * as InnoDB picks the one with fewer changed rows), the younger on a tie;
+ * when it is not the requester it is aborted (its waiting statement gets
+ * 1213) and the search runs again.  A search deeper than LK_MAX_DEPTH is
+ * treated as a deadlock with the requester as the victim (as InnoDB does),
+ * which can only make a victim too many, never hang.
  */
 #include "txn/lock.h"
 
@@ -269,24 +273,39 @@ static void abort_owner(lock_owner *o) {
 /* ---- deadlock detection ------------------------------------------------------ */
 /* Does some owner blocking (e, mode) for `who` wait, transitively, for
  * `target`?  depth counts edges followed. */
+/* The owners on the cycle found by the last search (besides the
+ * requester), or g_cycle_n = -1 when the search gave up (too deep). */
+static lock_owner *g_cycle[LK_MAX_DEPTH + 2];
+static int g_cycle_n;
+
 static int reaches(lk_entry *e, lock_owner *who, int mode, lock_owner *target, int depth) {
-  if (depth > LK_MAX_DEPTH) return 1;
+  if (depth > LK_MAX_DEPTH) { g_cycle_n = -1; return 1; }
   for (int i = 0; i < e->nh; i++) {
     lock_owner *b = e->h[i].o;
     if (b == who || !conflicts(e->h[i].mode, mode)) continue;
     if (b == target) return 1;
     if (b->visit == g_epoch) continue;
     b->visit = g_epoch;
-    if (b->waiting_on && !b->aborted && reaches(b->waiting_on, b, b->wait_mode, target, depth + 1))
+    if (b->waiting_on && !b->aborted && reaches(b->waiting_on, b, b->wait_mode, target, depth + 1)) {
+      if (g_cycle_n >= 0) g_cycle[g_cycle_n++] = b;
       return 1;
+    }
   }
   return 0;
 }
 
-static int would_deadlock(lk_entry *e, lock_owner *o, int mode) {
+/* NULL if o may wait for (e, mode); else the deadlock victim. */
+static lock_owner *deadlock_victim(lk_entry *e, lock_owner *o, int mode) {
   g_epoch++;
   o->visit = g_epoch;
-  return reaches(e, o, mode, o, 0);
+  g_cycle_n = 0;
+  if (!reaches(e, o, mode, o, 0)) return NULL;
+  lock_owner *v = o;
+  for (int i = 0; i < g_cycle_n; i++) {
+    lock_owner *c = g_cycle[i];
+    if (c->nheld < v->nheld || (c->nheld == v->nheld && c->age > v->age)) v = c;
+  }
+  return v;
 }
 
 /* ---- acquire / release ------------------------------------------------------- */
@@ -319,12 +338,21 @@ int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int poli
     rc = MM_ESQL;
     goto out;
   }
-  if (would_deadlock(e, o, mode)) {
+  lock_owner *v;
+  while ((v = deadlock_victim(e, o, mode))) {
     g_stats.deadlocks++;
-    abort_owner(o);
-    entry_maybe_free(e);
-    rc = err_deadlock(err);
-    goto out;
+    abort_owner(v); /* a waiting victim wakes with 1213 */
+    if (v == o) {
+      entry_maybe_free(e);
+      rc = err_deadlock(err);
+      goto out;
+    }
+    /* the victim's release may have freed e (we do not wait on it yet) */
+    if (!(e = entry_find(key, klen, h, 1))) {
+      rc = mm_error_set(err, 1037, "HY001", "Out of memory");
+      rc = MM_ENOMEM;
+      goto out;
+    }
   }
   /* wait */
   g_stats.waits++;

@@ -11,9 +11,11 @@
  * granted, the timeout passes (1205, the statement is rolled back by the
  * caller, the transaction goes on), or the owner is chosen as a victim.
  * Before every wait the wait-for graph is searched for a cycle through the
- * requester; if there is one the requester is the victim (1213): it is
- * marked aborted and all its locks are released at once, so the other
- * members of the cycle proceed immediately.  LOCK_NOWAIT answers 3572 at
+ * requester; if there is one, the owner of the cycle holding the fewest
+ * locks (the younger on a tie) is the victim (1213): it is marked aborted
+ * and all its locks are released at once, so the other members of the
+ * cycle proceed immediately.  A victim other than the requester is waiting:
+ * its lock_acquire returns the 1213; the requester goes on to wait.  LOCK_NOWAIT answers 3572 at
  * once; LOCK_SKIP answers MM_EBUSY without an error (SKIP LOCKED).
  *
  * Brute-force abort (lock_bf_abort): the applier of an ordered write set

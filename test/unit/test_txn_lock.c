@@ -181,6 +181,38 @@ TEST(deadlock_cycle_of_2) {
   lock_owner_free(b);
 }
 
+TEST(deadlock_victim_is_the_smaller) {
+  /* b (the requester, younger) holds 3 locks, a holds 1: a is the victim */
+  mm_error e;
+  lock_owner *a = lock_owner_new(), *b = lock_owner_new();
+  CHECK_EQ_INT(acq(a, "v1", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  CHECK_EQ_INT(acq(b, "v2", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  CHECK_EQ_INT(acq(b, "v3", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  CHECK_EQ_INT(acq(b, "v4", LOCK_X, LOCK_WAIT, 0, &e), MM_OK);
+  waiter_arg w = {a, "v2", LOCK_X, 10000, 0, 0, 0};
+  pthread_t th;
+  pthread_create(&th, NULL, waiter, &w); /* a waits for b */
+  wait_waiting(1);
+  lock_stats s0, s1;
+  lock_get_stats(&s0);
+  uint64_t t0 = now_ms();
+  CHECK_EQ_INT(acq(b, "v1", LOCK_X, LOCK_WAIT, 10000, &e), MM_OK); /* b closes the cycle, a loses */
+  CHECK(now_ms() - t0 < 1000);
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(w.rc, MM_ESQL);
+  CHECK_EQ_INT(w.code, 1213);
+  CHECK(w.took < 2000);
+  CHECK(lock_owner_aborted(a));
+  CHECK(!lock_owner_aborted(b));
+  CHECK_EQ_INT(lock_owner_count(a), 0);
+  CHECK_EQ_INT(lock_owner_count(b), 4);
+  lock_get_stats(&s1);
+  CHECK_EQ_INT(s1.deadlocks - s0.deadlocks, 1);
+  lock_release_all(b);
+  lock_owner_free(a);
+  lock_owner_free(b);
+}
+
 TEST(deadlock_cycle_of_3) {
   mm_error e;
   lock_owner *o[3];
@@ -444,6 +476,7 @@ int main(void) {
   RUN(interrupt_ends_wait);
   RUN(wait_then_granted);
   RUN(deadlock_cycle_of_2);
+  RUN(deadlock_victim_is_the_smaller);
   RUN(deadlock_cycle_of_3);
   RUN(no_false_deadlock_on_chain);
   RUN(upgrade_deadlock);

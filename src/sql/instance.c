@@ -180,7 +180,6 @@ int mm_instance_open(const mm_options *opts, mm_instance **out, mm_error *err) {
 err_after_catalog:
   tbl_catalog_close(inst->cat);
 err_after_store:
-  cm_pipe_drop(inst->st);
   store_close(inst->st);
 err_after_lock:
   close(inst->lock_fd);
@@ -198,7 +197,6 @@ void mm_instance_close(mm_instance *inst) {
   if (inst->slow_log) fclose(inst->slow_log);
   vars_free_globals(inst);
   tbl_catalog_close(inst->cat);
-  cm_pipe_drop(inst->st);
   store_close(inst->st);
   if (inst->lock_fd >= 0) close(inst->lock_fd);
   mm_free(inst->procs);

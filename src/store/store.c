@@ -4,9 +4,11 @@
  * Owns: the rocksdb_t handle, its options, the shared block cache and the
  * default read/write options.  Invariants:
  *   - every write goes through a WriteBatch (store_write / txn commit), so a
- *     write is atomic; sync=1 writes return after the WAL is fsynced;
- *   - RocksDB's own write-thread groups concurrent synced writers, so many
- *     committers share one fsync (group commit at the storage level).
+ *     write is atomic; sync=1 writes return after the WAL is fsynced
+ *     (commits are not synced here: the commit pipeline's log makes them
+ *     durable, txn/commit.c);
+ *   - the attachment (the commit pipeline) is created once, read without a
+ *     lock, and destroyed in store_close before the database closes.
  *
  * Options are tuned for an OLTP node: a 256 MB LRU block cache shared by
  * data, index and filter blocks (index/filter blocks pinned for L0), full
@@ -35,6 +37,9 @@ struct store {
   rocksdb_readoptions_t *ro;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   char *dir;
+  pthread_mutex_t att_mu;  /* creating the attachment */
+  void *att;               /* see store_attachment (atomic) */
+  void (*att_destroy)(void *a);
   pthread_mutex_t redo_mu;
   rocksdb_writebatch_t *redo; /* node-local puts not yet taken by store_take_redo */
 };
@@ -48,6 +53,7 @@ static void store_free_parts(store *st) {
   if (st->cache) rocksdb_cache_destroy(st->cache);
   if (st->redo) rocksdb_writebatch_destroy(st->redo);
   pthread_mutex_destroy(&st->redo_mu);
+  pthread_mutex_destroy(&st->att_mu);
   mm_free(st->dir);
   mm_free(st);
 }
@@ -58,6 +64,7 @@ int store_open(const char *dir, store **out, char **errmsg) {
   store *st = mm_calloc(1, sizeof *st);
   if (!st) return MM_ENOMEM;
   pthread_mutex_init(&st->redo_mu, NULL);
+  pthread_mutex_init(&st->att_mu, NULL);
   st->dir = mm_strdup(dir);
   st->redo = rocksdb_writebatch_create();
   if (!st->dir || !st->redo) {
@@ -128,6 +135,7 @@ int store_open(const char *dir, store **out, char **errmsg) {
 
 void store_close(store *st) {
   if (!st) return;
+  if (st->att) st->att_destroy(st->att);
   if (st->db) rocksdb_close(st->db);
   store_free_parts(st);
 }
@@ -135,6 +143,18 @@ void store_close(store *st) {
 rocksdb_t *store_db(store *st) { return st->db; }
 
 const char *store_dir(store *st) { return st->dir; }
+
+void *store_attachment(store *st, void *(*create)(store *st), void (*destroy)(void *a)) {
+  void *a = __atomic_load_n(&st->att, __ATOMIC_ACQUIRE);
+  if (a) return a;
+  pthread_mutex_lock(&st->att_mu);
+  if (!(a = st->att) && (a = create(st))) {
+    st->att_destroy = destroy;
+    __atomic_store_n(&st->att, a, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&st->att_mu);
+  return a;
+}
 
 void store_thread_init(void) { rocksdb_set_perf_level(rocksdb_disable); }
 

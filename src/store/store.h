@@ -68,6 +68,13 @@ int store_sync_wal(store *st);
  * cost a thread-local lookup on every read step. */
 void store_thread_init(void);
 
+/* The layer above keeps one object with the store (the commit pipeline,
+ * txn/commit.c): the first call creates it with create(st) (serialised),
+ * later calls return it without a lock.  NULL if create failed (the next
+ * call tries again).  store_close calls destroy(a) before it closes the
+ * database. */
+void *store_attachment(store *st, void *(*create)(store *st), void (*destroy)(void *a));
+
 /* The directory the store was opened in. */
 const char *store_dir(store *st);
 

@@ -96,7 +96,7 @@ struct cm_pipe {
   int flush_mode;     /* innodb_flush_log_at_trx_commit (atomic) */
   int unsynced;       /* appended, not fdatasynced yet (flush_mode 0, 2) */
   uint64_t sync_due;  /* when the background thread syncs them (mm_now_us) */
-  uint64_t log_syncs; /* stats */
+  uint64_t log_syncs; /* stats (atomic: SHOW STATUS must not wait for an fdatasync) */
   int stop;
   pthread_t thr;
   int thr_started;
@@ -105,28 +105,7 @@ struct cm_pipe {
 void (*cm_test_before_write)(int nws);
 uint64_t cm_test_compact_bytes;
 
-/* ---- registry: one pipeline per store ------------------------------------------ */
-/* A list, never shrunk except by cm_pipe_drop: a pipeline may outlive its
- * store only in tests that reopen stores, and then it is harmless (it
- * reads the db through store_db(p->st) and its positions only grow). */
-static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
-typedef struct reg_ent { store *st; cm_pipe *p; struct reg_ent *next; } reg_ent;
-static reg_ent *g_reg;
-
-static uint64_t get_u64be(const unsigned char *b) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v = v << 8 | b[i];
-  return v;
-}
-static void put_u64be(unsigned char *b, uint64_t v) {
-  for (int i = 7; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
-}
-
 /* ---- the commit log ----------------------------------------------------------------- */
-static uint32_t get_u32be(const unsigned char *b) {
-  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* Write one serialized WriteBatch to RocksDB (no fsync). */
 static int write_rep(cm_pipe *p, const char *rep, size_t n) {
   if (n <= WB_HDR) return MM_OK;
@@ -147,8 +126,8 @@ static int write_rep(cm_pipe *p, const char *rep, size_t n) {
  * RocksDB does not have it yet. */
 static int replay_group(cm_pipe *p, const unsigned char *d, size_t n, uint64_t *replayed) {
   if (n < 12) return MM_ECORRUPT;
-  uint64_t pos = get_u64be(d);
-  uint32_t rows = get_u32be(d + 8);
+  uint64_t pos = mm_get_u64be(d);
+  uint32_t rows = mm_get_u32be(d + 8);
   if (rows > n - 12) return MM_ECORRUPT;
   if (pos <= p->applied) return MM_OK;
   int rc = write_rep(p, (const char *)d + 12 + rows, n - 12 - rows); /* redo */
@@ -192,7 +171,7 @@ static int log_open(cm_pipe *p) {
   raft_index last = raft_log_last(p->log);
   if (rc == MM_OK && acc.len) {
     raft_index k = last;
-    while (k > snap.index && n && (e[k - snap.index - 1].data[0] & 1)) k--;
+    while (k > snap.index && (e[k - snap.index - 1].data[0] & 1)) k--;
     rc = raft_log_truncate(p->log, k + 1);
     if (rc == MM_OK) rc = raft_log_sync(p->log);
     last = k;
@@ -258,7 +237,7 @@ static void *log_main(void *arg) {
     if (p->unsynced && mm_now_us() >= p->sync_due) {
       p->unsynced = 0;
       int rc = raft_log_sync(p->log); /* (sticky on failure: the next append tells) */
-      p->log_syncs++;
+      __atomic_fetch_add(&p->log_syncs, 1, __ATOMIC_RELAXED);
       if (rc != MM_OK) mm_log_error("commit log: fdatasync failed: %s", mm_strerror(rc));
       continue;
     }
@@ -329,7 +308,7 @@ static cm_pipe *pipe_new(store *st) {
   char *v = NULL;
   size_t n = 0;
   if (store_get(st, CM_APPLIED_KEY, CM_APPLIED_KEYLEN, &v, &n) == MM_OK && n == 8)
-    p->applied = get_u64be((unsigned char *)v);
+    p->applied = mm_get_u64be((unsigned char *)v);
   mm_free(v);
   if (log_open(p) != MM_OK) goto fail;
   p->next_order = p->applied;
@@ -342,40 +321,10 @@ fail:
   return NULL;
 }
 
-cm_pipe *cm_pipe_get(store *st) {
-  pthread_mutex_lock(&g_reg_mu);
-  cm_pipe *p = NULL;
-  for (reg_ent *e = g_reg; e; e = e->next)
-    if (e->st == st) { p = e->p; break; }
-  if (!p) {
-    reg_ent *e = mm_calloc(1, sizeof *e);
-    if (e && (p = pipe_new(st))) {
-      e->st = st;
-      e->p = p;
-      e->next = g_reg;
-      g_reg = e;
-    } else {
-      mm_free(e);
-    }
-  }
-  pthread_mutex_unlock(&g_reg_mu);
-  return p;
-}
+static void *pipe_create(store *st) { return pipe_new(st); }
+static void pipe_destroy(void *p) { pipe_free(p); }
 
-void cm_pipe_drop(store *st) {
-  pthread_mutex_lock(&g_reg_mu);
-  for (reg_ent **pe = &g_reg; *pe;) {
-    reg_ent *e = *pe;
-    if (e->st == st) {
-      *pe = e->next;
-      pipe_free(e->p);
-      mm_free(e);
-    } else {
-      pe = &e->next;
-    }
-  }
-  pthread_mutex_unlock(&g_reg_mu);
-}
+cm_pipe *cm_pipe_get(store *st) { return store_attachment(st, pipe_create, pipe_destroy); }
 
 uint64_t cm_applied(cm_pipe *p) {
   pthread_mutex_lock(&p->mu);
@@ -437,7 +386,7 @@ static int for_keys(const cm_ws *ws, key_fn fn, void *ctx) {
   size_t off = 0;
   while (off + 4 <= ws->keys_len) {
     const unsigned char *b = (const unsigned char *)ws->keys + off;
-    uint32_t n = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t n = mm_get_u32le(b);
     if (off + 4 + n > ws->keys_len) return MM_EINVAL;
     int rc = fn(ctx, (const char *)b + 4, n);
     if (rc) return rc;
@@ -536,23 +485,16 @@ static int build_entry(cm_pipe *p, mm_buf *b, cm_ws *head, uint64_t last, size_t
     (*nws)++;
     if (w->batch_len < WB_HDR) continue;
     total += w->batch_len - WB_HDR;
-    const unsigned char *c = (const unsigned char *)w->batch + 8;
-    count += (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
+    count += mm_get_u32le((const unsigned char *)w->batch + 8);
   }
   if (total > UINT32_MAX || mm_buf_reserve(b, 13 + total) != MM_OK) return MM_ENOMEM;
   unsigned char *h = (unsigned char *)b->p;
   h[0] = 0;
-  put_u64be(h + 1, last);
-  h[9] = (unsigned char)(total >> 24);
-  h[10] = (unsigned char)(total >> 16);
-  h[11] = (unsigned char)(total >> 8);
-  h[12] = (unsigned char)total;
+  mm_put_u64be(h + 1, last);
+  mm_put_u32be(h + 9, (uint32_t)total);
   unsigned char *wb = h + 13; /* WriteBatch header: sequence 0, count */
-  memset(wb, 0, WB_HDR);
-  wb[8] = (unsigned char)count;
-  wb[9] = (unsigned char)(count >> 8);
-  wb[10] = (unsigned char)(count >> 16);
-  wb[11] = (unsigned char)(count >> 24);
+  memset(wb, 0, 8);
+  mm_put_u32le(wb + 8, count);
   size_t off = 13 + WB_HDR;
   for (cm_ws *w = head; w; w = w->next) {
     if (w->batch_len < WB_HDR) continue;
@@ -566,7 +508,7 @@ static int build_entry(cm_pipe *p, mm_buf *b, cm_ws *head, uint64_t last, size_t
   memcpy(h + off, CM_APPLIED_KEY, CM_APPLIED_KEYLEN);
   off += CM_APPLIED_KEYLEN;
   h[off++] = 8;
-  put_u64be(h + off, last);
+  mm_put_u64be(h + off, last);
   off += 8;
   b->len = off;
   *rows_len = total;
@@ -615,7 +557,7 @@ static int log_group(cm_pipe *p, mm_buf *b, uint64_t g) {
   if (rc == MM_OK) {
     if (__atomic_load_n(&p->flush_mode, __ATOMIC_RELAXED) == 1) {
       rc = raft_log_sync(p->log);
-      p->log_syncs++;
+      __atomic_fetch_add(&p->log_syncs, 1, __ATOMIC_RELAXED);
     } else if (!p->unsynced) {
       p->unsynced = 1;
       p->sync_due = mm_now_us() + 1000000u;
@@ -703,12 +645,16 @@ static void lead_group(cm_pipe *p) {
   finish_list(head, rc);
 }
 
+static int err_io(mm_error *err) {
+  mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
+  return MM_EIO;
+}
+
 int cm_commit(cm_pipe *p, cm_ws *ws, mm_error *err) {
   pthread_mutex_lock(&p->mu);
   if (p->failed) {
     pthread_mutex_unlock(&p->mu);
-    mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
-    return MM_EIO;
+    return err_io(err);
   }
   /* order: the local sequencer */
   ws->order = ++p->next_order;
@@ -746,8 +692,7 @@ int cm_commit(cm_pipe *p, cm_ws *ws, mm_error *err) {
     return MM_ENOMEM;
   }
   if (rc != MM_OK) {
-    mm_error_set(err, 1180, "HY000", "Got error %d \"%s\" during COMMIT", 5, "Input/output error");
-    return MM_EIO;
+    return err_io(err);
   }
   return MM_OK;
 }
@@ -757,7 +702,5 @@ void cm_get_stats(cm_pipe *p, cm_stats *out) {
   *out = p->stats;
   out->index_size = p->ci_n;
   pthread_mutex_unlock(&p->mu);
-  pthread_mutex_lock(&p->lmu);
-  out->log_syncs = p->log_syncs;
-  pthread_mutex_unlock(&p->lmu);
+  out->log_syncs = __atomic_load_n(&p->log_syncs, __ATOMIC_RELAXED);
 }

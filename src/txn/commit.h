@@ -59,11 +59,11 @@ typedef struct cm_ws {
   int rc;
 } cm_ws;
 
-/* The pipeline of store st (one per store, created at first use; it reads
- * the applied position back from STORE_PFX_META).  NULL on out-of-memory. */
+/* The pipeline of store st: one per store, created at first use (it reads
+ * the applied position back from STORE_PFX_META and writes again what its
+ * commit log holds beyond it), closed by store_close.  NULL if the commit
+ * log cannot be opened or replayed (logged) or on out-of-memory. */
 cm_pipe *cm_pipe_get(store *st);
-/* Forget st's pipeline (before store_close; tests). */
-void cm_pipe_drop(store *st);
 
 /* Last applied log position. */
 uint64_t cm_applied(cm_pipe *p);

@@ -29,7 +29,6 @@
 #include "txn/lock.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,13 +270,14 @@ static void abort_owner(lock_owner *o) {
 }
 
 /* ---- deadlock detection ------------------------------------------------------ */
-/* Does some owner blocking (e, mode) for `who` wait, transitively, for
- * `target`?  depth counts edges followed. */
 /* The owners on the cycle found by the last search (besides the
  * requester), or g_cycle_n = -1 when the search gave up (too deep). */
 static lock_owner *g_cycle[LK_MAX_DEPTH + 2];
 static int g_cycle_n;
 
+/* Does some owner blocking (e, mode) for `who` wait, transitively, for
+ * `target`?  depth counts edges followed; the owners of the path found are
+ * added to g_cycle. */
 static int reaches(lk_entry *e, lock_owner *who, int mode, lock_owner *target, int depth) {
   if (depth > LK_MAX_DEPTH) { g_cycle_n = -1; return 1; }
   for (int i = 0; i < e->nh; i++) {
@@ -354,15 +354,9 @@ int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int poli
       goto out;
     }
   }
-  /* wait */
+  /* wait (times in mm_now_us(), CLOCK_MONOTONIC like o->cv) */
   g_stats.waits++;
-  struct timespec dl;
-  clock_gettime(CLOCK_MONOTONIC, &dl);
-  if (timeout_ms >= 0) {
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
-  }
+  uint64_t deadline = timeout_ms >= 0 ? mm_now_us() + (uint64_t)timeout_ms * 1000 : UINT64_MAX;
   lk_waiter w = {.e = e, .o = o};
   o->wait_mode = mode;
   waiter_add(&w);
@@ -376,28 +370,22 @@ int lock_acquire(lock_owner *o, const void *key, size_t klen, int mode, int poli
     }
     if (interrupted(o)) {
       rc = mm_error_set(err, 1317, "70100", "Query execution was interrupted");
-      rc = MM_ESQL;
       break;
     }
-    int wr;
-    if (o->interrupt) { /* wake at least every INTERRUPT_POLL_MS to look at the flag */
-      struct timespec now, until;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      until = now;
-      until.tv_nsec += INTERRUPT_POLL_MS * 1000000L;
-      if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
-      int before_dl = timeout_ms < 0 || until.tv_sec < dl.tv_sec ||
-                      (until.tv_sec == dl.tv_sec && until.tv_nsec < dl.tv_nsec);
-      wr = pthread_cond_timedwait(&o->cv, &g_mu, before_dl ? &until : &dl);
-      if (wr == ETIMEDOUT && before_dl) continue;
-    } else {
-      wr = timeout_ms >= 0 ? pthread_cond_timedwait(&o->cv, &g_mu, &dl) : pthread_cond_wait(&o->cv, &g_mu);
-    }
-    if (wr == ETIMEDOUT && !o->aborted && !grantable(e, o, mode)) {
+    uint64_t now = mm_now_us();
+    if (now >= deadline) {
       g_stats.timeouts++;
       rc = mm_error_set(err, 1205, "HY000", "Lock wait timeout exceeded; try restarting transaction");
-      rc = MM_ESQL;
       break;
+    }
+    /* with an interrupt flag, wake at least every INTERRUPT_POLL_MS to look at it */
+    uint64_t until = deadline;
+    if (o->interrupt && now + INTERRUPT_POLL_MS * 1000 < until) until = now + INTERRUPT_POLL_MS * 1000;
+    if (until == UINT64_MAX) {
+      pthread_cond_wait(&o->cv, &g_mu);
+    } else {
+      struct timespec ts = {(time_t)(until / 1000000), (long)(until % 1000000) * 1000};
+      pthread_cond_timedwait(&o->cv, &g_mu, &ts);
     }
   }
   waiter_del(&w);

@@ -185,21 +185,31 @@ def test_snapshot_rr_vs_rc(db):
         x.close()
 
 
-def test_lock_wait_timeout_1205(db):
+def holder_and_blocked(db, table, timeout=None):
+    """Table (id, v) with rows 1 and 2; session a has updated row 1 in an
+    open transaction; session b (lock wait timeout `timeout`) has updated
+    row 2 in an open transaction, so that b's next update of row 1 waits
+    for a.  Returns (c, cur, a, ac, b, bc)."""
     c = conn(db)
     cur = c.cursor()
-    cur.execute("DROP TABLE IF EXISTS lw")
-    cur.execute("CREATE TABLE lw (id INT PRIMARY KEY, v INT)")
-    cur.execute("INSERT INTO lw VALUES (1, 0), (2, 0)")
+    cur.execute("DROP TABLE IF EXISTS %s" % table)
+    cur.execute("CREATE TABLE %s (id INT PRIMARY KEY, v INT)" % table)
+    cur.execute("INSERT INTO %s VALUES (1, 0), (2, 0)" % table)
     a = conn(db)
     ac = a.cursor()
     ac.execute("BEGIN")
-    ac.execute("UPDATE lw SET v = 1 WHERE id = 1")
+    ac.execute("UPDATE %s SET v = 1 WHERE id = 1" % table)
     b = conn(db)
     bc = b.cursor()
-    bc.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    if timeout is not None:
+        bc.execute("SET SESSION innodb_lock_wait_timeout = %d" % timeout)
     bc.execute("BEGIN")
-    bc.execute("UPDATE lw SET v = 2 WHERE id = 2")
+    bc.execute("UPDATE %s SET v = 2 WHERE id = 2" % table)
+    return c, cur, a, ac, b, bc
+
+
+def test_lock_wait_timeout_1205(db):
+    c, cur, a, ac, b, bc = holder_and_blocked(db, "lw", timeout=1)
     t0 = time.time()
     with pytest.raises(pymysql.err.OperationalError) as ei:
         bc.execute("UPDATE lw SET v = 2 WHERE id = 1")
@@ -223,21 +233,9 @@ def test_kill_ends_a_lock_wait(db):
     """KILL QUERY ends a lock wait at once with 1317 and keeps the
     connection and its transaction; KILL CONNECTION drops the connection
     and rolls its transaction back."""
-    c = conn(db)
-    cur = c.cursor()
-    cur.execute("DROP TABLE IF EXISTS kw")
-    cur.execute("CREATE TABLE kw (id INT PRIMARY KEY, v INT)")
-    cur.execute("INSERT INTO kw VALUES (1, 0), (2, 0)")
-    a = conn(db)
-    ac = a.cursor()
-    ac.execute("BEGIN")
-    ac.execute("UPDATE kw SET v = 1 WHERE id = 1")
-    b = conn(db)
-    bc = b.cursor()
+    c, cur, a, ac, b, bc = holder_and_blocked(db, "kw")
     bc.execute("SELECT CONNECTION_ID()")
     bid = bc.fetchone()[0]
-    bc.execute("BEGIN")
-    bc.execute("UPDATE kw SET v = 2 WHERE id = 2")
     result = {}
 
     def blocked():

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "txn/commit.h"
 #include "store/store.h"
 #include "table/catalog.h"
 #include "txn/txn.h"
@@ -25,14 +24,12 @@ static void setup(void) {
 }
 static int reopen(void) {
   tbl_catalog_close(cat);
-  cm_pipe_drop(st);
   store_close(st);
   if (store_open(dir, &st, NULL)) return -1;
   return tbl_catalog_open(st, &cat, &err);
 }
 static void teardown(void) {
   tbl_catalog_close(cat);
-  cm_pipe_drop(st);
   store_close(st);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

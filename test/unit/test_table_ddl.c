@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "txn/commit.h"
 #include "store/store.h"
 #include "table/catalog.h"
 #include "table/tableInt.h"
@@ -43,7 +42,6 @@ static void close_all(void) {
   sqlite3_close(db);
   tbl_conn_free(tc);
   tbl_catalog_close(cat);
-  cm_pipe_drop(st);
   store_close(st);
 }
 static void setup(void) {

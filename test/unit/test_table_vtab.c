@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "txn/commit.h"
 #include "table/table.h"
 #include "unit.h"
 
@@ -316,7 +315,6 @@ int main(void) {
   sqlite3_close(db);
   tbl_conn_free(tc);
   tbl_catalog_close(cat);
-  cm_pipe_drop(st);
   store_close(st);
   if (system(cmd)) {}
   return unit_report("table_vtab");

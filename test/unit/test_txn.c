@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "txn/commit.h"
 #include "txn/txn.h"
 #include "unit.h"
 
@@ -195,7 +194,6 @@ int main(void) {
   RUN(iterators_merge_own_writes);
   RUN(savepoints);
   RUN(rollback_discards);
-  cm_pipe_drop(st);
   store_close(st);
   if (system(cmd)) {}
   return unit_report("txn");

@@ -195,7 +195,6 @@ TEST(applied_position_survives_reopen) {
   cm_pipe *p = cm_pipe_get(st);
   uint64_t a = cm_applied(p);
   CHECK(a > 0);
-  cm_pipe_drop(st);
   store_close(st);
   char *em = NULL;
   CHECK_EQ_INT(store_open(dir, &st, &em), MM_OK);
@@ -214,7 +213,6 @@ static void sh(const char *fmt, const char *a) {
 }
 
 static void close_all(void) {
-  cm_pipe_drop(st);
   store_close(st);
   st = NULL;
 }
@@ -444,7 +442,6 @@ int main(void) {
   RUN(log_compaction);
   RUN(log_flush_modes);
   RUN(log_write_failure_stops_the_pipeline);
-  cm_pipe_drop(st);
   store_close(st);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf %s %s.bak %s-commitlog", dir, dir, dir);

@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "txn/commit.h"
 #include "txn/lock.h"
 #include "txn/txn.h"
 #include "unit.h"
@@ -489,7 +488,6 @@ int main(void) {
   RUN(txn_lock_and_bf_abort);
   RUN(txn_no_lost_update);
   RUN(oldest_snapshot_age);
-  cm_pipe_drop(st);
   store_close(st);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -221,6 +221,8 @@ struct mm_cursor {
   int point, desc, eof, latest;
   int lock;           /* TXN_LOCK_* taken on each row reached (latest scans) */
   mm_buf lo, hi, row, pk, vbuf;
+  const char *scan_row; /* plain scans: the row in the iterator (valid until it moves), else NULL: c->row */
+  size_t scan_len;
   tbl_val *cells;
   int ncells, decoded;
 };
@@ -786,13 +788,14 @@ static int load_entry(mm_cursor *c) {
     const char *k = txn_iter_key(c->it, &kl);
     const char *v = txn_iter_value(c->it, &vl);
     c->decoded = 0;
+    c->scan_row = NULL;
     if (c->slot < 0 || vt->def->indexes[c->slot].primary) {
       mm_buf_reset(&c->pk);
-      mm_buf_reset(&c->row);
       mm_buf_append(&c->pk, k + 5, kl - 5);
-      if (!c->lock) {
-        mm_buf_append(&c->row, v, vl);
-        return c->pk.oom || c->row.oom ? MM_ENOMEM : MM_OK;
+      if (!c->lock) { /* read in place: xColumn comes before the next move */
+        c->scan_row = v;
+        c->scan_len = vl;
+        return c->pk.oom ? MM_ENOMEM : MM_OK;
       }
     } else {
       /* secondary entry -> pk -> row */
@@ -845,6 +848,7 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int plan, const char *idxStr, int
   if (c->it) { txn_iter_free(c->it); c->it = NULL; }
   c->eof = 1;
   c->decoded = 0;
+  c->scan_row = NULL;
   c->latest = vt->tc->read_latest;
   c->lock = c->latest ? vt->tc->lock_mode : 0;
   c->desc = !!(plan & P_DESC);
@@ -937,7 +941,8 @@ static int decode_row(mm_cursor *c) {
   if (c->decoded) return MM_OK;
   int n;
   int ncols = c->vt->def->ncols;
-  int rc = codec_row_decode(c->row.p, c->row.len, c->cells, ncols, &n);
+  int rc = c->scan_row ? codec_row_decode(c->scan_row, c->scan_len, c->cells, ncols, &n)
+                       : codec_row_decode(c->row.p, c->row.len, c->cells, ncols, &n);
   if (rc) return rc;
   for (int i = n; i < ncols; i++) c->cells[i] = c->vt->dflt[i]; /* added after the row was written */
   c->decoded = 1;

@@ -221,7 +221,7 @@ struct mm_cursor {
   int point, desc, eof, latest;
   int lock;           /* TXN_LOCK_* taken on each row reached (latest scans) */
   mm_buf lo, hi, row, pk, vbuf;
-  const char *scan_row; /* plain scans: the row in the iterator (valid until it moves), else NULL: c->row */
+  const char *scan_row; /* plain scans of a stable iterator: the row in place, else NULL: c->row */
   size_t scan_len;
   tbl_val *cells;
   int ncells, decoded;
@@ -792,10 +792,17 @@ static int load_entry(mm_cursor *c) {
     if (c->slot < 0 || vt->def->indexes[c->slot].primary) {
       mm_buf_reset(&c->pk);
       mm_buf_append(&c->pk, k + 5, kl - 5);
-      if (!c->lock) { /* read in place: xColumn comes before the next move */
+      if (!c->lock && txn_iter_stable(c->it)) {
+        /* read in place: the row stays valid until this cursor moves,
+         * whatever the statement writes meanwhile (INSERT ... SELECT) */
         c->scan_row = v;
         c->scan_len = vl;
         return c->pk.oom ? MM_ENOMEM : MM_OK;
+      }
+      if (!c->lock) {
+        mm_buf_reset(&c->row);
+        mm_buf_append(&c->row, v, vl);
+        return c->pk.oom || c->row.oom ? MM_ENOMEM : MM_OK;
       }
     } else {
       /* secondary entry -> pk -> row */

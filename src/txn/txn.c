@@ -87,6 +87,7 @@ struct txn_iter {
   rocksdb_readoptions_t *ro;
   char *lo, *hi;
   size_t lolen, hilen;
+  int merged; /* reads through the transaction's own writes */
 };
 
 /* ---- per-thread recycling --------------------------------------------- */
@@ -322,7 +323,8 @@ txn_iter *txn_iter_new(txn *t, const void *lo, size_t lolen, const void *hi, siz
   if (lolen) rocksdb_readoptions_set_iterate_lower_bound(it->ro, lo, lolen);
   if (hilen) rocksdb_readoptions_set_iterate_upper_bound(it->ro, hi, hilen);
   rocksdb_iterator_t *base = rocksdb_create_iterator(t->db, it->ro);
-  if (t->wb && rocksdb_writebatch_wi_count(t->wb) > 0)
+  it->merged = t->wb && rocksdb_writebatch_wi_count(t->wb) > 0;
+  if (it->merged)
     it->it = rocksdb_writebatch_wi_create_iterator_with_base(t->wb, base); /* owns base */
   else
     it->it = base;
@@ -381,6 +383,7 @@ int txn_iter_valid(txn_iter *it) {
 
 const char *txn_iter_key(txn_iter *it, size_t *klen) { return rocksdb_iter_key(it->it, klen); }
 const char *txn_iter_value(txn_iter *it, size_t *vlen) { return rocksdb_iter_value(it->it, vlen); }
+int txn_iter_stable(const txn_iter *it) { return !it->merged; }
 
 void txn_iter_free(txn_iter *it) {
   if (!it) return;

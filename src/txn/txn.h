@@ -67,6 +67,11 @@ void txn_iter_prev(txn_iter *it);
 int txn_iter_valid(txn_iter *it);
 const char *txn_iter_key(txn_iter *it, size_t *klen);
 const char *txn_iter_value(txn_iter *it, size_t *vlen);
+/* 1 if key and value stay valid until the iterator itself moves, even
+ * when the transaction writes meanwhile (an iterator merged with the
+ * transaction's own writes loses them on the next write: RocksDB's
+ * WriteBatchWithIndex). */
+int txn_iter_stable(const txn_iter *it);
 void txn_iter_free(txn_iter *it);
 
 /* Savepoints (statement atomicity and SQL SAVEPOINT), a stack. */

@@ -792,17 +792,17 @@ static int load_entry(mm_cursor *c) {
     if (c->slot < 0 || vt->def->indexes[c->slot].primary) {
       mm_buf_reset(&c->pk);
       mm_buf_append(&c->pk, k + 5, kl - 5);
-      if (!c->lock && txn_iter_stable(c->it)) {
-        /* read in place: the row stays valid until this cursor moves,
-         * whatever the statement writes meanwhile (INSERT ... SELECT) */
-        c->scan_row = v;
-        c->scan_len = vl;
-        return c->pk.oom ? MM_ENOMEM : MM_OK;
-      }
       if (!c->lock) {
-        mm_buf_reset(&c->row);
-        mm_buf_append(&c->row, v, vl);
-        return c->pk.oom || c->row.oom ? MM_ENOMEM : MM_OK;
+        if (txn_iter_stable(c->it)) {
+          /* read in place: the row stays valid until this cursor moves,
+           * whatever the statement writes meanwhile (INSERT ... SELECT) */
+          c->scan_row = v;
+          c->scan_len = vl;
+        } else {
+          mm_buf_reset(&c->row);
+          if (mm_buf_append(&c->row, v, vl) != MM_OK) return MM_ENOMEM;
+        }
+        return c->pk.oom ? MM_ENOMEM : MM_OK;
       }
     } else {
       /* secondary entry -> pk -> row */
@@ -948,8 +948,9 @@ static int decode_row(mm_cursor *c) {
   if (c->decoded) return MM_OK;
   int n;
   int ncols = c->vt->def->ncols;
-  int rc = c->scan_row ? codec_row_decode(c->scan_row, c->scan_len, c->cells, ncols, &n)
-                       : codec_row_decode(c->row.p, c->row.len, c->cells, ncols, &n);
+  const char *row = c->scan_row ? c->scan_row : c->row.p;
+  size_t len = c->scan_row ? c->scan_len : c->row.len;
+  int rc = codec_row_decode(row, len, c->cells, ncols, &n);
   if (rc) return rc;
   for (int i = n; i < ncols; i++) c->cells[i] = c->vt->dflt[i]; /* added after the row was written */
   c->decoded = 1;

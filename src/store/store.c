@@ -58,6 +58,29 @@ static void store_free_parts(store *st) {
   mm_free(st);
 }
 
+/* Iterators start reading ahead (a readahead(2) call per new data block)
+ * once they have stepped through num_file_reads_for_auto_readahead blocks
+ * of one file in order, RocksDB's default being 2, whether or not the
+ * blocks come from the block cache.  Short OLTP range scans (sysbench's
+ * 100 rows cross 2-3 blocks of 16 KB) then made about 0.3 such calls each,
+ * all for blocks already cached: 7,617 calls in 6 s of oltp_read_write at
+ * 8 threads.  At 8 blocks (128 KB) only long scans read ahead: 7 calls.
+ * The C API has no setter for this table option, hence the option string
+ * (applied to a copy of the options; on failure the default stays). */
+static void set_readahead(store *st) {
+  rocksdb_options_t *o = rocksdb_options_create();
+  char *err = NULL;
+  if (o) rocksdb_get_options_from_string(st->opts, "block_based_table_factory={num_file_reads_for_auto_readahead=8}", o, &err);
+  if (!o || err) {
+    mm_log_error("store: cannot set num_file_reads_for_auto_readahead: %s", err ? err : "out of memory");
+    rocksdb_free(err);
+    if (o) rocksdb_options_destroy(o);
+    return;
+  }
+  rocksdb_options_destroy(st->opts);
+  st->opts = o;
+}
+
 int store_open(const char *dir, store **out, char **errmsg) {
   *out = NULL;
   if (errmsg) *errmsg = NULL;
@@ -132,6 +155,7 @@ int store_open(const char *dir, store **out, char **errmsg) {
   rocksdb_options_set_keep_log_file_num(st->opts, 4);
 
   char *err = NULL;
+  set_readahead(st);
   st->db = rocksdb_open(st->opts, dir, &err);
   if (err) {
     /* Compression may be unavailable in this build: retry without it. */

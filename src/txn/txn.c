@@ -45,6 +45,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { TXN_ACTIVE = 1, TXN_FAILED = 2 };
@@ -513,13 +514,93 @@ static void ws_wkey(void *ctx, const char *k, size_t klen) {
 }
 static void ws_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) { ws_wkey(ctx, k, klen); }
 
-static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys) {
+/* One record of the transaction's batch, in batch order (seq). */
+typedef struct ws_rec {
+  const char *k, *v;
+  size_t klen, vlen;
+  uint32_t seq;
+  int del;
+} ws_rec;
+
+typedef struct ws_scan {
+  ws_rec *r;
+  uint32_t n, cap;
+  int oom;
+} ws_scan;
+
+static void scan_rec(ws_scan *sc, const char *k, size_t klen, const char *v, size_t vlen, int del) {
+  if (sc->oom) return;
+  if (sc->n == sc->cap) {
+    uint32_t nc = sc->cap ? 2 * sc->cap : 16;
+    ws_rec *r = mm_realloc(sc->r, (size_t)nc * sizeof *r);
+    if (!r) { sc->oom = 1; return; }
+    sc->r = r;
+    sc->cap = nc;
+  }
+  sc->r[sc->n] = (ws_rec){.k = k, .klen = klen, .v = v, .vlen = vlen, .seq = sc->n, .del = del};
+  sc->n++;
+}
+static void scan_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+  scan_rec(ctx, k, klen, v, vlen, 0);
+}
+static void scan_del(void *ctx, const char *k, size_t klen) { scan_rec(ctx, k, klen, NULL, 0, 1); }
+
+/* by key, then batch order */
+static int rec_cmp(const void *a, const void *b) {
+  const ws_rec *x = a, *y = b;
+  int c = memcmp(x->k, y->k, MM_MIN(x->klen, y->klen));
+  if (c) return c;
+  if (x->klen != y->klen) return x->klen < y->klen ? -1 : 1;
+  return x->seq < y->seq ? -1 : 1;
+}
+static int rec_seq_cmp(const void *a, const void *b) {
+  const ws_rec *x = a, *y = b;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The batch keeps every write of the transaction: a row deleted and
+ * inserted again, or updated by several statements, is there once per
+ * write, and each copy would become a version in the memtable that every
+ * later range scan steps over until the next flush.  When a key repeats,
+ * the write set carries a batch with only the last write of each key
+ * (same final state, in the order of those last writes).  Returns that
+ * batch, or NULL when no key repeats or the copy cannot be made (then the
+ * original batch is used: the result is the same, only larger). */
+static rocksdb_writebatch_t *ws_dedup(txn *t) {
+  if (rocksdb_writebatch_wi_count(t->wb) < 2) return NULL;
+  ws_scan sc = {0};
+  rocksdb_writebatch_wi_iterate(t->wb, &sc, scan_put, scan_del);
+  rocksdb_writebatch_t *wb = NULL;
+  if (sc.oom || sc.n < 2) goto out;
+  qsort(sc.r, sc.n, sizeof *sc.r, rec_cmp);
+  uint32_t keep = 0;
+  for (uint32_t i = 0; i < sc.n; i++) {
+    if (i + 1 < sc.n && sc.r[i].klen == sc.r[i + 1].klen && memcmp(sc.r[i].k, sc.r[i + 1].k, sc.r[i].klen) == 0)
+      continue; /* superseded by a later write of the same key */
+    sc.r[keep++] = sc.r[i];
+  }
+  if (keep == sc.n) goto out;
+  qsort(sc.r, keep, sizeof *sc.r, rec_seq_cmp);
+  wb = rocksdb_writebatch_create();
+  if (!wb) goto out;
+  for (uint32_t i = 0; i < keep; i++) {
+    if (sc.r[i].del) rocksdb_writebatch_delete(wb, sc.r[i].k, sc.r[i].klen);
+    else rocksdb_writebatch_put(wb, sc.r[i].k, sc.r[i].klen, sc.r[i].v, sc.r[i].vlen);
+  }
+out:
+  mm_free(sc.r);
+  return wb;
+}
+
+static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys, rocksdb_writebatch_t **dedup) {
   memset(ws, 0, sizeof *ws);
   /* Base: what this node had applied when the write set is built.  Rows
    * this txn changed were read at latest under an X lock held since, so
    * every write ordered before this point is already in what it read. */
   ws->base = cm_applied(p);
-  ws->batch = rocksdb_writebatch_wi_data(t->wb, &ws->batch_len);
+  *dedup = ws_dedup(t);
+  if (*dedup) ws->batch = rocksdb_writebatch_data(*dedup, &ws->batch_len);
+  else ws->batch = rocksdb_writebatch_wi_data(t->wb, &ws->batch_len);
   if (t->locking) lock_owner_foreach_x(t->lo, ws_key, keys);
   rocksdb_writebatch_wi_iterate(t->wb, keys, ws_put, ws_wkey);
   ws->keys = keys->p;
@@ -552,10 +633,12 @@ int txn_commit(txn *t, mm_error *err) {
   cm_ws ws;
   mm_buf keys;
   mm_buf_init(&keys);
-  int rc = ws_build(t, p, &ws, &keys);
+  rocksdb_writebatch_t *dedup = NULL;
+  int rc = ws_build(t, p, &ws, &keys, &dedup);
   if (rc != MM_OK) mm_error_set(err, 1037, "HY001", "Out of memory");
   else rc = cm_commit(p, &ws, err);
   mm_buf_free(&keys);
+  if (dedup) rocksdb_writebatch_destroy(dedup);
   /* locks are released only now: after the write set is applied */
   if (rc != MM_OK) {
     txn_rollback(t);

@@ -181,6 +181,69 @@ TEST(rollback_discards) {
   txn_rollback(t);
 }
 
+static uint64_t seqno(void) { return rocksdb_get_latest_sequence_number(store_db(st)); }
+
+/* The write set carries each key once, with its last write: a key written
+ * twice would otherwise be two versions in the memtable.  RocksDB's
+ * sequence number advances by one per record written. */
+TEST(commit_writes_each_key_once) {
+  char b[64];
+  /* overhead of a commit (the applied position) beside its records */
+  txn *t = txn_begin(st, TXN_REPEATABLE_READ);
+  put(t, "e1", "1");
+  txn_del(t, "e2", 2);
+  uint64_t s0 = seqno();
+  CHECK_EQ_INT(commit(t), MM_OK);
+  uint64_t overhead = seqno() - s0 - 2;
+
+  t = txn_begin(st, TXN_REPEATABLE_READ);
+  put(t, "d1", "1");
+  txn_del(t, "d1", 2);
+  put(t, "d1", "2");   /* deleted, then written again: the value stays */
+  put(t, "d2", "x");
+  txn_del(t, "d2", 2); /* written, then deleted: gone */
+  put(t, "d3", "y");
+  put(t, "d3", "z");
+  txn_del(t, "d4", 2);
+  s0 = seqno();
+  CHECK_EQ_INT(commit(t), MM_OK);
+  CHECK_EQ_INT(seqno() - s0, 4 + overhead);
+  t = txn_begin(st, TXN_REPEATABLE_READ);
+  CHECK_EQ_INT(getv(t, "d1", 0, b), MM_OK);
+  CHECK_EQ_STR(b, "2");
+  CHECK_EQ_INT(getv(t, "d2", 0, b), MM_ENOTFOUND);
+  CHECK_EQ_INT(getv(t, "d3", 0, b), MM_OK);
+  CHECK_EQ_STR(b, "z");
+  CHECK_EQ_INT(getv(t, "d4", 0, b), MM_ENOTFOUND);
+  txn_rollback(t);
+
+  /* many keys, each written three times, interleaved */
+  t = txn_begin(st, TXN_REPEATABLE_READ);
+  char k[16], v[16];
+  for (int r = 0; r < 3; r++)
+    for (int i = 0; i < 300; i++) {
+      snprintf(k, sizeof k, "m%03d", i);
+      snprintf(v, sizeof v, "%d", r);
+      put(t, k, v);
+    }
+  s0 = seqno();
+  CHECK_EQ_INT(commit(t), MM_OK);
+  CHECK_EQ_INT(seqno() - s0, 300 + overhead);
+  t = txn_begin(st, TXN_REPEATABLE_READ);
+  CHECK_EQ_INT(getv(t, "m123", 0, b), MM_OK);
+  CHECK_EQ_STR(b, "2");
+  txn_rollback(t);
+
+  /* no repeated key: the batch is written as it is */
+  t = txn_begin(st, TXN_REPEATABLE_READ);
+  put(t, "u1", "1");
+  put(t, "u2", "2");
+  put(t, "u3", "3");
+  s0 = seqno();
+  CHECK_EQ_INT(commit(t), MM_OK);
+  CHECK_EQ_INT(seqno() - s0, 3 + overhead);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mm_test_txn.%d", (int)getpid());
   char cmd[128];
@@ -194,6 +257,7 @@ int main(void) {
   RUN(iterators_merge_own_writes);
   RUN(savepoints);
   RUN(rollback_discards);
+  RUN(commit_writes_each_key_once);
   store_close(st);
   if (system(cmd)) {}
   return unit_report("txn");

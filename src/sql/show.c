@@ -137,6 +137,7 @@ static void fill_status(sess *s, int global, rowbuf *b) {
   rb_kv(b, "mmsql_commit_log_compactions", "%llu", (unsigned long long)ts.log_compactions);
   rb_kv(b, "mmsql_commit_log_syncs", "%llu", (unsigned long long)ts.log_syncs);
   rb_kv(b, "mmsql_commits", "%llu", (unsigned long long)ts.commits);
+  rb_kv(b, "mmsql_memtable_age_flushes", "%llu", (unsigned long long)(inst->st ? store_age_flushes(inst->st) : 0));
   rb_kv(b, "mmsql_oldest_snapshot_age_ms", "%llu", (unsigned long long)ts.oldest_snapshot_age_ms);
   rb_kv(b, "Queries", "%llu", (unsigned long long)q);
   rb_kv(b, "Questions", "%llu", (unsigned long long)q);

@@ -36,6 +36,10 @@ typedef struct store store;
 int store_open(const char *dir, store **out, char **errmsg);
 void store_close(store *st);
 
+/* Memtables flushed for their age rather than their size (store.c,
+ * age_main; MMSQL_MEMTABLE_MAX_AGE_MS, default 1500, 0 = off). */
+uint64_t store_age_flushes(store *st);
+
 /* The raw handle, for txn/ and table/ (iterators, snapshots, batches).
  * Valid until store_close. */
 rocksdb_t *store_db(store *st);

@@ -60,9 +60,20 @@ int sess_like(const char *p, const char *s) {
 }
 
 static void set_info(sess *s, const char *cmd, const char *text, size_t n) {
+  if (n > 65535) n = 65535;
   pthread_mutex_lock(&s->info_mu);
-  mm_free(s->info);
-  s->info = text ? mm_strndup(text, n > 65535 ? 65535 : n) : NULL;
+  s->info = NULL;
+  if (text && n + 1 > s->info_cap) { /* the buffer is reused: no allocation per statement */
+    mm_free(s->info_buf);
+    s->info_cap = n + 1 < 256 ? 256 : n + 1;
+    s->info_buf = mm_malloc(s->info_cap);
+    if (!s->info_buf) s->info_cap = 0;
+  }
+  if (text && s->info_buf) {
+    memcpy(s->info_buf, text, n);
+    s->info_buf[n] = 0;
+    s->info = s->info_buf;
+  }
   s->command = cmd;
   s->state_since_us = mm_now_us();
   pthread_mutex_unlock(&s->info_mu);
@@ -431,6 +442,7 @@ void sess_free(sess *s) {
   sess_rollback(s);
   for (int i = 0; i < s->nstmts; i++) stmt_free(s->stmts[i]);
   mm_free(s->stmts);
+  mm_free(s->stmt_ids);
   for (int i = 0; i < s->nuvars; i++) {
     mm_free(s->uvars[i].name);
     sqlite3_value_free(s->uvars[i].val);
@@ -445,7 +457,7 @@ void sess_free(sess *s) {
   mm_free(s->db);
   mm_free(s->user);
   mm_free(s->host);
-  mm_free(s->info);
+  mm_free(s->info_buf);
   mm_free(s->fl_cols);
   mm_free(s->fl_strs);
   pthread_mutex_destroy(&s->info_mu);
@@ -1656,7 +1668,7 @@ void sess_statistics(sess *s, mm_buf *out) {
 /* ---- prepared statements --------------------------------------------------------------- */
 static sess_stmt *stmt_find(sess *s, uint32_t id) {
   for (int i = 0; i < s->nstmts; i++)
-    if (s->stmts[i]->id == id) return s->stmts[i];
+    if (s->stmt_ids[i] == id) return s->stmts[i];
   return NULL;
 }
 
@@ -1708,9 +1720,13 @@ int sess_prepare(sess *s, const char *sql, size_t len, uint32_t *id, int *nparam
     sess_stmt **p = mm_realloc(s->stmts, (size_t)cap * sizeof *p);
     if (!p) goto oom;
     s->stmts = p;
+    uint32_t *ids = mm_realloc(s->stmt_ids, (size_t)cap * sizeof *ids);
+    if (!ids) goto oom;
+    s->stmt_ids = ids;
     s->capstmts = cap;
   }
   st->id = s->next_stmt_id++;
+  s->stmt_ids[s->nstmts] = st->id;
   s->stmts[s->nstmts++] = st;
   *id = st->id;
   *nparams = st->nparams;
@@ -1765,9 +1781,11 @@ done:
 
 int sess_stmt_close(sess *s, uint32_t id) {
   for (int i = 0; i < s->nstmts; i++) {
-    if (s->stmts[i]->id != id) continue;
+    if (s->stmt_ids[i] != id) continue;
     stmt_free(s->stmts[i]);
-    s->stmts[i] = s->stmts[--s->nstmts];
+    s->nstmts--;
+    s->stmts[i] = s->stmts[s->nstmts];
+    s->stmt_ids[i] = s->stmt_ids[s->nstmts];
     return MM_OK;
   }
   return MM_ENOTFOUND;

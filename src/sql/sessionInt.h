@@ -72,6 +72,7 @@ struct sess {
   int nuvars, capuvars;
   /* prepared statements */
   sess_stmt **stmts;
+  uint32_t *stmt_ids; /* stmt_ids[i] == stmts[i]->id: found without a pointer per entry */
   int nstmts, capstmts;
   uint32_t next_stmt_id;
   /* warnings of the last statement (beyond the table layer's) */
@@ -84,7 +85,9 @@ struct sess {
   _Atomic int kill_query;
   int fd;
   pthread_mutex_t info_mu; /* guards info and command */
-  char *info;           /* current statement text (PROCESSLIST INFO) */
+  char *info;           /* current statement text (PROCESSLIST INFO), NULL when none */
+  char *info_buf;       /* info points here when set; kept between statements */
+  size_t info_cap;
   const char *command;  /* "Sleep", "Query", "Execute" */
   uint64_t state_since_us;
   uint64_t synced_cat_version;

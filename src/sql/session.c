@@ -431,6 +431,7 @@ static void stmt_free(sess_stmt *st) {
   mm_free(st->mysql);
   mm_free(st->cols);
   mm_free(st->colstrs);
+  mm_free(st->fmt);
   mm_free(st);
 }
 
@@ -610,7 +611,6 @@ void sess_col_from_def(mm_col *c, const tbl_def *def, int ci) {
  * is non-zero the statement has been stepped to its first row, and
  * expression columns take their type from it.  Strings are written into
  * *strs (one allocation); returns MM_OK or MM_ENOMEM. */
-typedef struct colfmt { int kind; int scale; } colfmt; /* how to print REALs */
 enum { CF_DEFAULT, CF_DECIMAL, CF_FLOAT, CF_DOUBLE, CF_EXPR_REAL, CF_BIT };
 
 static int build_cols(sess *s, sqlite3_stmt *st, int row, mm_col **out_cols, char **out_strs,
@@ -658,6 +658,7 @@ static int build_cols(sess *s, sqlite3_stmt *st, int row, mm_col **out_cols, cha
                                      : def->cols[ci].scale;
       }
     } else {
+      if (fmt) fmt[i].expr = 1;
       int ty = row ? sqlite3_column_type(st, i) : SQLITE_TEXT;
       const char *decl = sqlite3_column_decltype(st, i);
       if (!row && decl && strstr(decl, "INT")) ty = SQLITE_INTEGER;
@@ -836,8 +837,8 @@ int sess_prepare_sql(sess *s, const char *sql, sqlite3_stmt **out, mm_error *err
 /* Step a prepared statement to completion, sending a result set if it has
  * columns.  *rows gets the number of rows sent.  Returns 0, or MM_ESQL with
  * err filled (nothing sent), or 1 if the sink broke. */
-static int run_stmt(sess *s, sqlite3_stmt *st, const mm_col *fixed_cols, int more, mm_sink *out,
-                    uint64_t *rows, mm_error *err) {
+static int run_stmt(sess *s, sqlite3_stmt *st, const mm_col *fixed_cols, colfmt **fmt_cache, int more,
+                    mm_sink *out, uint64_t *rows, mm_error *err) {
   int ncols = sqlite3_column_count(st);
   *rows = 0;
   s->kill_query = 0;
@@ -855,19 +856,40 @@ static int run_stmt(sess *s, sqlite3_stmt *st, const mm_col *fixed_cols, int mor
   }
   mm_col *cols = NULL;
   char *strs = NULL;
-  colfmt *fmt = NULL;
-  if (build_cols(s, st, rc == SQLITE_ROW, &cols, &strs, &fmt) != MM_OK) {
-    sqlite3_reset(st);
-    return mm_error_set(err, 1037, "HY001", "Out of memory");
-  }
-  if (fixed_cols) {
-    /* Prepared statements keep the metadata announced at prepare time; the
-     * print formats still come from the real columns. */
-    memcpy(cols, fixed_cols, (size_t)ncols * sizeof *cols);
+  colfmt *fmt = NULL, fmt_small[16];
+  const mm_col *send_cols;
+  if (fixed_cols && fmt_cache && *fmt_cache) {
+    /* A prepared statement executed again: its metadata is the one
+     * announced at prepare and its print formats were worked out at the
+     * first execution (the catalog has not moved since, or it would have
+     * been prepared again); only expression columns follow this row. */
+    fmt = ncols <= 16 ? fmt_small : mm_malloc((size_t)ncols * sizeof *fmt);
+    if (!fmt) {
+      sqlite3_reset(st);
+      return mm_error_set(err, 1037, "HY001", "Out of memory");
+    }
+    memcpy(fmt, *fmt_cache, (size_t)ncols * sizeof *fmt);
+    for (int i = 0; i < ncols; i++)
+      if (fmt[i].expr)
+        fmt[i].kind = rc == SQLITE_ROW && sqlite3_column_type(st, i) == SQLITE_FLOAT ? CF_EXPR_REAL : CF_DEFAULT;
+    send_cols = fixed_cols;
+  } else {
+    if (build_cols(s, st, rc == SQLITE_ROW, &cols, &strs, &fmt) != MM_OK) {
+      sqlite3_reset(st);
+      return mm_error_set(err, 1037, "HY001", "Out of memory");
+    }
+    if (fixed_cols) {
+      /* Prepared statements keep the metadata announced at prepare time; the
+       * print formats still come from the real columns. */
+      memcpy(cols, fixed_cols, (size_t)ncols * sizeof *cols);
+      if (fmt_cache && (*fmt_cache = mm_malloc((size_t)ncols * sizeof *fmt)))
+        memcpy(*fmt_cache, fmt, (size_t)ncols * sizeof *fmt); /* (kept only if it can be) */
+    }
+    send_cols = cols;
   }
   /* Text of the first row must be produced before anything is sent, so
    * that an error in it (say, a bad conversion) can still be an ERR packet. */
-  int broken = out->columns(out, cols, ncols);
+  int broken = out->columns(out, send_cols, ncols);
   mm_cell cells_small[16];
   mm_cell *cells = ncols <= 16 ? cells_small : mm_malloc((size_t)ncols * sizeof *cells);
   char (*bufs)[64] = mm_malloc((size_t)ncols * 64);
@@ -890,7 +912,7 @@ static int run_stmt(sess *s, sqlite3_stmt *st, const mm_col *fixed_cols, int mor
   mm_free(bufs);
   mm_free(cols);
   mm_free(strs);
-  mm_free(fmt);
+  if (fmt != fmt_small) mm_free(fmt);
   sqlite3_reset(st);
   if (broken < 0 && !failed) { mm_error_set(err, 1037, "HY001", "Out of memory"); return MM_ESQL; }
   if (failed) return 2; /* error already sent */
@@ -1003,7 +1025,7 @@ static void count_found_rows(sess *s, const char *sql, uint64_t *out) {
 }
 
 /* Run a data statement (already rewritten into rw, or prepared in pst). */
-static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed_cols,
+static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed_cols, colfmt **fmt_cache,
                      const mm_value *params, int nparams, int more, mm_sink *out) {
   mm_error err;
   mm_error_clear(&err);
@@ -1068,7 +1090,7 @@ static int exec_data(sess *s, rw_out *rw, sqlite3_stmt *pst, const mm_col *fixed
   int dup = rw->dup_update.len > 0;
   if (dup) tbl_conn_set_dup_capture(s->tc, 1);
   uint64_t rows = 0;
-  rc = run_stmt(s, st, fixed_cols, more, out, &rows, &err);
+  rc = run_stmt(s, st, fixed_cols, fmt_cache, more, out, &rows, &err);
   uint64_t affected = tbl_conn_affected(s->tc);
   uint64_t insert_id = tbl_conn_insert_id(s->tc);
   if (rc == MM_OK && dup) rc = run_dup_updates(s, rw, &affected, &err);
@@ -1116,7 +1138,7 @@ static int exec_rewrite(sess *s, const char *sql, size_t len, int more, mm_sink 
   if (rw_rewrite(&in, sql, len, &rw, &err) != MM_OK) r = sess_send_error(s, out, &err);
   else if (rw.nparams > 0)
     r = sess_send_error(s, out, (mm_error[]){{1064, "42000", "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '?' at line 1"}});
-  else r = exec_data(s, &rw, NULL, NULL, NULL, 0, more, out);
+  else r = exec_data(s, &rw, NULL, NULL, NULL, NULL, 0, more, out);
   rw_out_free(&rw);
   return r;
 }
@@ -1756,6 +1778,8 @@ int sess_execute(sess *s, uint32_t id, const mm_value *params, int nparams, mm_s
       /* The schema moved: re-prepare so the plan sees the current tables. */
       sqlite3_finalize(st->st);
       st->st = NULL;
+      mm_free(st->fmt);
+      st->fmt = NULL;
       if (sess_prepare_sql(s, st->rw.sql.p, &st->st, &err) != MM_OK) {
         r = sess_send_error(s, out, &err);
         goto done;
@@ -1764,7 +1788,8 @@ int sess_execute(sess *s, uint32_t id, const mm_value *params, int nparams, mm_s
     }
     sqlite3_clear_bindings(st->st);
     int same_cols = st->ncols == sqlite3_column_count(st->st);
-    r = exec_data(s, &st->rw, st->st, same_cols ? st->cols : NULL, params, nparams, 0, out);
+    r = exec_data(s, &st->rw, st->st, same_cols ? st->cols : NULL, same_cols ? &st->fmt : NULL, params, nparams, 0,
+                  out);
   } else if (st->nparams > 0) {
     char *text = substitute_params(st->mysql, st->mysql_len, params, nparams);
     if (!text) { r = sess_send_error(s, out, (mm_error[]){{1037, "HY001", "Out of memory"}}); goto done; }

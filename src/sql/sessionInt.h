@@ -35,6 +35,10 @@ typedef struct sess_uvar {
   sqlite3_value *val; /* sqlite3_value_dup'd; NULL = SQL NULL */
 } sess_uvar;
 
+/* How to print a REAL result column (session.c, cell_text).  expr: an
+ * expression column, whose kind follows the first row's type. */
+typedef struct colfmt { int kind; int scale; int expr; } colfmt;
+
 typedef struct sess_stmt {
   uint32_t id;
   char *mysql;          /* original text */
@@ -46,6 +50,8 @@ typedef struct sess_stmt {
   char *colstrs;        /* string storage for cols */
   int ncols;
   uint64_t cat_version; /* catalog version when prepared */
+  colfmt *fmt;          /* print formats of the columns, from the first execution
+                           since (re)prepare; NULL until then */
 } sess_stmt;
 
 struct sess {

@@ -638,6 +638,52 @@ def test_prepared_statements_binary(server, deprecate_eof):
     raw.close()
 
 
+def test_prepared_statement_print_formats(server):
+    """A prepared statement's print formats are worked out at its first
+    execution and kept: executed again it answers what a freshly prepared
+    one does, an expression column follows each row's type, and a schema
+    change is seen."""
+    c = connect(server)
+    with c.cursor() as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS pfmt")
+        cur.execute("DROP TABLE IF EXISTS pfmt.t")
+        cur.execute("CREATE TABLE pfmt.t (id INT PRIMARY KEY, d DECIMAL(10,2), x DOUBLE, f FLOAT)")
+        cur.execute("INSERT INTO pfmt.t VALUES (1, 1.5, 2.25, 0.1), (2, -3, 1e20, 3.5)")
+    c.commit()
+    raw = Raw(server).login(server, caps=BASE_CAPS | DEPRECATE_EOF)
+    sql = "SELECT d, x, f, CASE WHEN id = 1 THEN x / 3 ELSE id END FROM pfmt.t WHERE id = ?"
+    ll = lambda v: struct.pack("<q", v)
+    kept, _ = stmt_prepare(raw, sql)
+
+    def fresh(i):
+        sid, _ = stmt_prepare(raw, sql)
+        out = stmt_execute(raw, sid, [(8, False, ll(i))])
+        raw.command(b"\x19" + struct.pack("<I", sid))
+        return out
+
+    seen = {}
+    for i in (1, 2, 1, 2, 2, 1):
+        pkt, rows = stmt_execute(raw, kept, [(8, False, ll(i))])
+        assert pkt is None, pkt
+        assert (pkt, rows) == fresh(i)
+        seen[i] = rows[0]
+    assert seen[1][0] == b"1.50" and seen[2][0] == b"-3.00"
+    assert seen[1][3] == b"0.75" and seen[2][3] == b"2"
+    with c.cursor() as cur:
+        cur.execute("DROP TABLE pfmt.t")
+        cur.execute("CREATE TABLE pfmt.t (id INT PRIMARY KEY, d DECIMAL(10,3), x DOUBLE, f FLOAT)")
+        cur.execute("INSERT INTO pfmt.t VALUES (1, 1.5, 2.25, 0.1)")
+    c.commit()
+    pkt, rows = stmt_execute(raw, kept, [(8, False, ll(1))])
+    assert pkt is None, pkt
+    assert rows[0][0] == b"1.500"
+    assert (pkt, rows) == fresh(1)
+    raw.close()
+    with c.cursor() as cur:
+        cur.execute("DROP DATABASE pfmt")
+    c.close()
+
+
 def test_other_clients_keep_working(server):
     """An idle authenticated client survives concurrent abuse by others."""
     idle = connect(server)

@@ -10,11 +10,12 @@
  *   - the attachment (the commit pipeline) is created once, read without a
  *     lock, and destroyed in store_close before the database closes.
  *
- * Options are tuned for an OLTP node: a 256 MB LRU block cache shared by
- * data, index and filter blocks (index/filter blocks pinned for L0), full
- * bloom filters (10 bits/key) so point reads of absent keys (unique checks,
- * INSERT of a new PK) rarely touch disk, 4 MB memtables (see below), LZ4,
- * level compaction with dynamic level sizes.  (WAL recycling, which would
+ * Options are tuned for an OLTP node: a 256 MB LRU block cache for data
+ * blocks (index and filter blocks stay with their open tables), full bloom
+ * filters (10 bits/key) so point reads of absent keys (unique checks,
+ * INSERT of a new PK) rarely touch disk, 4 MB memtables also flushed for
+ * their age (see below), LZ4 on the last level, level compaction with
+ * dynamic level sizes.  (WAL recycling, which would
  * make each commit's fdatasync an overwrite, is refused by RocksDB 7.8 in
  * every recovery mode that keeps acknowledged commits, so it is not set.)
  */

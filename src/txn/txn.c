@@ -526,14 +526,16 @@ typedef struct ws_scan {
   ws_rec *r;
   uint32_t n, cap;
   int oom;
+  ws_rec small[32]; /* most transactions: no allocation */
 } ws_scan;
 
 static void scan_rec(ws_scan *sc, const char *k, size_t klen, const char *v, size_t vlen, int del) {
   if (sc->oom) return;
   if (sc->n == sc->cap) {
-    uint32_t nc = sc->cap ? 2 * sc->cap : 16;
-    ws_rec *r = mm_realloc(sc->r, (size_t)nc * sizeof *r);
+    uint32_t nc = 2 * sc->cap;
+    ws_rec *r = sc->r == sc->small ? mm_malloc((size_t)nc * sizeof *r) : mm_realloc(sc->r, (size_t)nc * sizeof *r);
     if (!r) { sc->oom = 1; return; }
+    if (sc->r == sc->small) memcpy(r, sc->small, sizeof sc->small);
     sc->r = r;
     sc->cap = nc;
   }
@@ -558,6 +560,10 @@ static int rec_seq_cmp(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int rec_same_key(const ws_rec *a, const ws_rec *b) {
+  return a->klen == b->klen && memcmp(a->k, b->k, a->klen) == 0;
+}
+
 /* The batch keeps every write of the transaction: a row deleted and
  * inserted again, or updated by several statements, is there once per
  * write, and each copy would become a version in the memtable that every
@@ -565,30 +571,38 @@ static int rec_seq_cmp(const void *a, const void *b) {
  * the write set carries a batch with only the last write of each key
  * (same final state, in the order of those last writes).  Returns that
  * batch, or NULL when no key repeats or the copy cannot be made (then the
- * original batch is used: the result is the same, only larger). */
-static rocksdb_writebatch_t *ws_dedup(txn *t) {
-  if (rocksdb_writebatch_wi_count(t->wb) < 2) return NULL;
-  ws_scan sc = {0};
-  rocksdb_writebatch_wi_iterate(t->wb, &sc, scan_put, scan_del);
-  rocksdb_writebatch_t *wb = NULL;
-  if (sc.oom || sc.n < 2) goto out;
-  qsort(sc.r, sc.n, sizeof *sc.r, rec_cmp);
-  uint32_t keep = 0;
-  for (uint32_t i = 0; i < sc.n; i++) {
-    if (i + 1 < sc.n && sc.r[i].klen == sc.r[i + 1].klen && memcmp(sc.r[i].k, sc.r[i + 1].k, sc.r[i].klen) == 0)
-      continue; /* superseded by a later write of the same key */
-    sc.r[keep++] = sc.r[i];
+ * original batch is used: the result is the same, only larger).  Sorts
+ * sc's records when they do not fit in sc->small. */
+static rocksdb_writebatch_t *ws_dedup(ws_scan *sc) {
+  if (sc->n < 2) return NULL;
+  ws_rec *r = sc->r;
+  uint32_t n = sc->n, keep = 0;
+  if (r == sc->small) {
+    /* a few records: compare them pairwise, in place (batch order kept) */
+    int dup = 0;
+    for (uint32_t i = 0; i + 1 < n && !dup; i++)
+      for (uint32_t j = i + 1; j < n && !dup; j++) dup = rec_same_key(&r[i], &r[j]);
+    if (!dup) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+      int later = 0;
+      for (uint32_t j = i + 1; j < n && !later; j++) later = rec_same_key(&r[i], &r[j]);
+      if (!later) r[keep++] = r[i]; /* the last write of its key */
+    }
+  } else {
+    qsort(r, n, sizeof *r, rec_cmp);
+    for (uint32_t i = 0; i < n; i++) {
+      if (i + 1 < n && rec_same_key(&r[i], &r[i + 1])) continue; /* superseded by a later write */
+      r[keep++] = r[i];
+    }
+    if (keep == n) return NULL;
+    qsort(r, keep, sizeof *r, rec_seq_cmp);
   }
-  if (keep == sc.n) goto out;
-  qsort(sc.r, keep, sizeof *sc.r, rec_seq_cmp);
-  wb = rocksdb_writebatch_create();
-  if (!wb) goto out;
+  rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+  if (!wb) return NULL;
   for (uint32_t i = 0; i < keep; i++) {
-    if (sc.r[i].del) rocksdb_writebatch_delete(wb, sc.r[i].k, sc.r[i].klen);
-    else rocksdb_writebatch_put(wb, sc.r[i].k, sc.r[i].klen, sc.r[i].v, sc.r[i].vlen);
+    if (r[i].del) rocksdb_writebatch_delete(wb, r[i].k, r[i].klen);
+    else rocksdb_writebatch_put(wb, r[i].k, r[i].klen, r[i].v, r[i].vlen);
   }
-out:
-  mm_free(sc.r);
   return wb;
 }
 
@@ -598,11 +612,25 @@ static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys, rocksdb_writeba
    * this txn changed were read at latest under an X lock held since, so
    * every write ordered before this point is already in what it read. */
   ws->base = cm_applied(p);
-  *dedup = ws_dedup(t);
+  if (t->locking) lock_owner_foreach_x(t->lo, ws_key, keys);
+  /* One pass over the batch: its records, for the written catalog keys and
+   * for ws_dedup. */
+  ws_scan sc;
+  sc.r = sc.small;
+  sc.n = 0;
+  sc.cap = (uint32_t)(sizeof sc.small / sizeof sc.small[0]);
+  sc.oom = 0;
+  rocksdb_writebatch_wi_iterate(t->wb, &sc, scan_put, scan_del);
+  *dedup = NULL;
+  if (sc.oom) {
+    rocksdb_writebatch_wi_iterate(t->wb, keys, ws_put, ws_wkey);
+  } else {
+    for (uint32_t i = 0; i < sc.n; i++) ws_wkey(keys, sc.r[i].k, sc.r[i].klen);
+    *dedup = ws_dedup(&sc);
+  }
+  if (sc.r != sc.small) mm_free(sc.r);
   if (*dedup) ws->batch = rocksdb_writebatch_data(*dedup, &ws->batch_len);
   else ws->batch = rocksdb_writebatch_wi_data(t->wb, &ws->batch_len);
-  if (t->locking) lock_owner_foreach_x(t->lo, ws_key, keys);
-  rocksdb_writebatch_wi_iterate(t->wb, keys, ws_put, ws_wkey);
   ws->keys = keys->p;
   ws->keys_len = keys->len;
   return keys->oom ? MM_ENOMEM : MM_OK;

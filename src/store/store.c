@@ -165,11 +165,7 @@ int store_open(const char *dir, store **out, char **errmsg) {
   pthread_mutex_init(&st->redo_mu, NULL);
   pthread_mutex_init(&st->att_mu, NULL);
   pthread_mutex_init(&st->age_mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* age_main's timed waits */
-  pthread_cond_init(&st->age_cv, &ca);
-  pthread_condattr_destroy(&ca);
+  mm_cond_init_monotonic(&st->age_cv); /* age_main's timed waits */
   st->dir = mm_strdup(dir);
   st->redo = rocksdb_writebatch_create();
   if (!st->dir || !st->redo) {

@@ -290,11 +290,7 @@ static cm_pipe *pipe_new(store *st) {
   pthread_mutex_init(&p->mu, NULL);
   pthread_mutex_init(&p->lmu, NULL);
   pthread_cond_init(&p->acv, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* log_main's timed waits */
-  pthread_cond_init(&p->zcv, &ca);
-  pthread_condattr_destroy(&ca);
+  mm_cond_init_monotonic(&p->zcv); /* log_main's timed waits */
   pthread_cond_init(&p->lcv, NULL);
   p->flush_mode = 1;
   p->ci_cap = 1024;

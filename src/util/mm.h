@@ -12,6 +12,7 @@
 #ifndef MM_UTIL_MM_H
 #define MM_UTIL_MM_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -105,6 +106,9 @@ void mm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* Monotonic clock in microseconds, and wall clock in microseconds since the epoch. */
 uint64_t mm_now_us(void);
+/* pthread_cond_init on CLOCK_MONOTONIC (the clock of mm_now_us), for
+ * pthread_cond_timedwait deadlines that wall-clock steps do not move. */
+int mm_cond_init_monotonic(pthread_cond_t *cv);
 int64_t mm_wall_us(void);
 
 #define MM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -512,7 +512,6 @@ static void ws_key(void *ctx, const char *k, size_t klen) {
 static void ws_wkey(void *ctx, const char *k, size_t klen) {
   if (klen && (unsigned char)k[0] != STORE_PFX_DATA) ws_key(ctx, k, klen);
 }
-static void ws_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) { ws_wkey(ctx, k, klen); }
 
 /* One record of the transaction's batch, in batch order (seq). */
 typedef struct ws_rec {
@@ -571,32 +570,18 @@ static int rec_same_key(const ws_rec *a, const ws_rec *b) {
  * the write set carries a batch with only the last write of each key
  * (same final state, in the order of those last writes).  Returns that
  * batch, or NULL when no key repeats or the copy cannot be made (then the
- * original batch is used: the result is the same, only larger).  Sorts
- * sc's records when they do not fit in sc->small. */
+ * original batch is used: the result is the same, only larger).  Reorders
+ * sc's records. */
 static rocksdb_writebatch_t *ws_dedup(ws_scan *sc) {
-  if (sc->n < 2) return NULL;
   ws_rec *r = sc->r;
   uint32_t n = sc->n, keep = 0;
-  if (r == sc->small) {
-    /* a few records: compare them pairwise, in place (batch order kept) */
-    int dup = 0;
-    for (uint32_t i = 0; i + 1 < n && !dup; i++)
-      for (uint32_t j = i + 1; j < n && !dup; j++) dup = rec_same_key(&r[i], &r[j]);
-    if (!dup) return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-      int later = 0;
-      for (uint32_t j = i + 1; j < n && !later; j++) later = rec_same_key(&r[i], &r[j]);
-      if (!later) r[keep++] = r[i]; /* the last write of its key */
-    }
-  } else {
-    qsort(r, n, sizeof *r, rec_cmp);
-    for (uint32_t i = 0; i < n; i++) {
-      if (i + 1 < n && rec_same_key(&r[i], &r[i + 1])) continue; /* superseded by a later write */
-      r[keep++] = r[i];
-    }
-    if (keep == n) return NULL;
-    qsort(r, keep, sizeof *r, rec_seq_cmp);
+  qsort(r, n, sizeof *r, rec_cmp);
+  for (uint32_t i = 0; i < n; i++) {
+    if (i + 1 < n && rec_same_key(&r[i], &r[i + 1])) continue; /* superseded by a later write */
+    r[keep++] = r[i];
   }
+  if (keep == n) return NULL;
+  qsort(r, keep, sizeof *r, rec_seq_cmp);
   rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
   if (!wb) return NULL;
   for (uint32_t i = 0; i < keep; i++) {
@@ -608,6 +593,7 @@ static rocksdb_writebatch_t *ws_dedup(ws_scan *sc) {
 
 static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys, rocksdb_writebatch_t **dedup) {
   memset(ws, 0, sizeof *ws);
+  *dedup = NULL;
   /* Base: what this node had applied when the write set is built.  Rows
    * this txn changed were read at latest under an X lock held since, so
    * every write ordered before this point is already in what it read. */
@@ -621,10 +607,7 @@ static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys, rocksdb_writeba
   sc.cap = (uint32_t)(sizeof sc.small / sizeof sc.small[0]);
   sc.oom = 0;
   rocksdb_writebatch_wi_iterate(t->wb, &sc, scan_put, scan_del);
-  *dedup = NULL;
-  if (sc.oom) {
-    rocksdb_writebatch_wi_iterate(t->wb, keys, ws_put, ws_wkey);
-  } else {
+  if (!sc.oom) {
     for (uint32_t i = 0; i < sc.n; i++) ws_wkey(keys, sc.r[i].k, sc.r[i].klen);
     *dedup = ws_dedup(&sc);
   }
@@ -633,7 +616,7 @@ static int ws_build(txn *t, cm_pipe *p, cm_ws *ws, mm_buf *keys, rocksdb_writeba
   else ws->batch = rocksdb_writebatch_wi_data(t->wb, &ws->batch_len);
   ws->keys = keys->p;
   ws->keys_len = keys->len;
-  return keys->oom ? MM_ENOMEM : MM_OK;
+  return sc.oom || keys->oom ? MM_ENOMEM : MM_OK;
 }
 
 int txn_commit(txn *t, mm_error *err) {

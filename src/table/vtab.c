@@ -208,6 +208,12 @@ typedef struct mm_vtab {
   mm_buf *dbuf;
   mm_buf row, oldrow, pk, oldpk, key, key2, tmp, msg;
   mm_buf lk;          /* lock_key scratch */
+  /* The last row read at latest under an X lock (lock_and_fetch): the
+   * UPDATE or DELETE of that row (read_row) takes it from here instead of
+   * reading it again, while its txn is unchanged (txn_version). */
+  const txn *xr_txn;
+  uint64_t xr_ver;
+  mm_buf xr_key, xr_row;
   mm_cursor *spare;
   unsigned char *given;  /* INSERT: columns the statement names (see insert_given) */
   uint64_t given_gen;
@@ -325,6 +331,8 @@ static void vt_free(mm_vtab *vt) {
   mm_free(vt->ov);
   mm_buf_free(&vt->row);
   mm_buf_free(&vt->oldrow);
+  mm_buf_free(&vt->xr_key);
+  mm_buf_free(&vt->xr_row);
   mm_buf_free(&vt->pk);
   mm_buf_free(&vt->oldpk);
   mm_buf_free(&vt->key);
@@ -776,7 +784,19 @@ static int lock_and_fetch(mm_cursor *c) {
   int rc = lock_key(vt, c->lock, vt->tc->lock_policy, vt->pk_id, c->pk.p, c->pk.len);
   if (rc == MM_EBUSY) return MM_ENOTFOUND;
   if (rc) return rc;
-  return fetch_row(c, c->pk.p, c->pk.len);
+  rc = fetch_row(c, c->pk.p, c->pk.len);
+  vt->xr_txn = NULL;
+  if (rc == MM_OK && c->lock == TXN_LOCK_X && c->latest) {
+    mm_buf_reset(&vt->xr_key);
+    mm_buf_reset(&vt->xr_row);
+    mm_buf_append(&vt->xr_key, vt->key2.p, vt->key2.len); /* (fetch_row's key) */
+    mm_buf_append(&vt->xr_row, c->row.p, c->row.len);
+    if (!vt->xr_key.oom && !vt->xr_row.oom) {
+      vt->xr_txn = vt->tc->txn;
+      vt->xr_ver = txn_version(vt->tc->txn);
+    }
+  }
+  return rc;
 }
 
 /* Position on the current iterator entry: fill c->pk and c->row. */
@@ -1100,8 +1120,19 @@ static int read_row(mm_vtab *vt, const char *pk, size_t pklen, mm_buf *buf, tbl_
   codec_key_index_prefix(&vt->key2, vt->pk_id);
   mm_buf_append(&vt->key2, pk, pklen);
   if (vt->key2.oom) return MM_ENOMEM;
-  int rc = txn_get_buf(vt->tc->txn, vt->key2.p, vt->key2.len, 1, buf);
-  if (rc) return rc;
+  txn *t = vt->tc->txn;
+  int rc;
+  if (vt->xr_txn == t && vt->xr_ver == txn_version(t) && vt->xr_key.len == vt->key2.len &&
+      memcmp(vt->xr_key.p, vt->key2.p, vt->key2.len) == 0) {
+    /* this txn locked and read the row, and changed nothing since */
+    mm_buf_reset(buf);
+    if ((rc = mm_buf_reserve(buf, vt->xr_row.len + 1))) return rc;
+    memcpy(buf->p, vt->xr_row.p, vt->xr_row.len);
+    buf->len = vt->xr_row.len;
+    buf->p[buf->len] = 0;
+  } else if ((rc = txn_get_buf(t, vt->key2.p, vt->key2.len, 1, buf))) {
+    return rc;
+  }
   int n;
   if ((rc = codec_row_decode(buf->p, buf->len, vals, vt->def->ncols, &n))) return rc;
   for (int i = n; i < vt->def->ncols; i++) vals[i] = vt->dflt[i];

@@ -62,6 +62,7 @@ struct txn {
   rocksdb_readoptions_t *ro_latest; /* no snapshot */
   rocksdb_writebatch_wi_t *wb;      /* NULL until the first write */
   uint64_t nwrites;                 /* put/del calls since begin */
+  uint64_t ver;                     /* txn_version: new at begin and at each change */
   uint64_t read_pos;                /* RocksDB sequence the txn first read at */
   /* savepoints */
   int *sp_mark;                     /* logical stack: RocksDB depth when set */
@@ -92,6 +93,12 @@ struct txn_iter {
 };
 
 /* ---- per-thread recycling --------------------------------------------- */
+/* Versions come from a per-thread counter: unique among the txns of a
+ * thread (a txn is used by its session's thread). */
+static __thread uint64_t tls_ver;
+
+uint64_t txn_version(const txn *t) { return t->ver; }
+
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
@@ -190,6 +197,7 @@ txn *txn_begin(store *st, int isolation) {
   t->state = TXN_ACTIVE;
   t->iso = isolation;
   t->nwrites = 0;
+  t->ver = ++tls_ver;
   t->read_pos = 0;
   t->nsp = 0;
   t->rdepth = 0;
@@ -294,6 +302,7 @@ int txn_put(txn *t, const void *key, size_t klen, const void *val, size_t vlen) 
   if (ensure_wb(t)) return MM_ENOMEM;
   rocksdb_writebatch_wi_put(t->wb, key, klen, val, vlen);
   t->nwrites++;
+  t->ver = ++tls_ver;
   return MM_OK;
 }
 
@@ -302,6 +311,7 @@ int txn_del(txn *t, const void *key, size_t klen) {
   if (ensure_wb(t)) return MM_ENOMEM;
   rocksdb_writebatch_wi_delete(t->wb, key, klen);
   t->nwrites++;
+  t->ver = ++tls_ver;
   return MM_OK;
 }
 
@@ -425,6 +435,7 @@ int txn_savepoint(txn *t) {
 static int rocks_rollback_one(txn *t) {
   char *err = NULL;
   rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &err);
+  t->ver = ++tls_ver;
   if (err) return fail_io(t, "rollback to savepoint", err);
   t->rdepth--;
   return MM_OK;

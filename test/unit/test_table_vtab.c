@@ -328,6 +328,39 @@ TEST(insert_select_rereads_outer_rows) {
   CHECK_EQ_STR(q(check), "900|900");
 }
 
+/* UPDATE and DELETE read the row they change once, under its X lock, and
+ * xUpdate takes it from there while the transaction is unchanged
+ * (txn_version).  The secondary index must follow every change: several
+ * changes of one row in a transaction, a statement that fails after its
+ * read, a DELETE, and a multi-row change of the primary key. */
+TEST(update_delete_reuse_locked_row) {
+  CHECK_EQ_INT(ddl("CREATE TABLE ur (id INT PRIMARY KEY, k INT, c VARCHAR(20), KEY kk (k))"), 0);
+  CHECK_EQ_INT(ex("INSERT INTO \"d.ur\" VALUES (1, 0, 'a'), (2, 0, 'b'), (3, 5, 'c')"), 0);
+  cur = txn_begin(st, TXN_REPEATABLE_READ);
+  tbl_conn_set_read_latest(tc, 1); /* as the session runs UPDATE and DELETE */
+  tbl_conn_set_lock(tc, TXN_LOCK_X, TXN_WAIT);
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET k = k + 1 WHERE id = 1"), 0);
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET k = k + 1 WHERE id = 1"), 0);
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET c = 'x' WHERE id = 1"), 0);
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET id = 3, k = 7 WHERE id = 1"), 1062); /* undone */
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET k = k + 10 WHERE id = 1"), 0);
+  CHECK_EQ_INT(ex("DELETE FROM \"d.ur\" WHERE id = 2"), 0);
+  CHECK_EQ_INT(ex("UPDATE \"d.ur\" SET id = id + 100"), 0);
+  tbl_conn_set_lock(tc, TXN_LOCK_NONE, TXN_WAIT);
+  tbl_conn_set_read_latest(tc, 0);
+  const char *rows = "101|12|x;103|5|c";
+  CHECK_EQ_STR(q("SELECT id, k, c FROM \"d.ur\" ORDER BY id"), rows);
+  CHECK_EQ_STR(q("SELECT id FROM \"d.ur\" WHERE k = 12"), "101");
+  CHECK_EQ_STR(q("SELECT COUNT(*) FROM \"d.ur\" WHERE k IN (0, 1, 2, 7)"), "0");
+  mm_error e;
+  CHECK_EQ_INT(txn_commit(cur, &e), MM_OK);
+  cur = NULL;
+  CHECK_EQ_STR(q("SELECT id, k, c FROM \"d.ur\" ORDER BY id"), rows);
+  CHECK_EQ_STR(q("SELECT k, id FROM \"d.ur\" ORDER BY k"), "5|103;12|101");
+  CHECK_EQ_STR(q("SELECT id FROM \"d.ur\" WHERE k = 12"), "101");
+  CHECK_EQ_STR(q("SELECT COUNT(*) FROM \"d.ur\" WHERE k IN (0, 1, 2, 7)"), "0");
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mm_test_vtab.%d", (int)getpid());
   char cmd[128];
@@ -350,6 +383,7 @@ int main(void) {
   RUN(snapshot_isolation_and_savepoints);
   RUN(decimal_compare);
   RUN(insert_select_rereads_outer_rows);
+  RUN(update_delete_reuse_locked_row);
   sqlite3_close(db);
   tbl_conn_free(tc);
   tbl_catalog_close(cat);

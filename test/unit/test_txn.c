@@ -245,6 +245,32 @@ TEST(commit_writes_each_key_once) {
   CHECK_EQ_INT(commit_records(t), 3 + overhead);
 }
 
+/* txn_version: the same while the txn only reads; new after each write,
+ * each rollback to a savepoint, and for every new txn of the thread. */
+TEST(version_moves_with_own_changes) {
+  char b[64];
+  txn *t = txn_begin(st, TXN_REPEATABLE_READ);
+  uint64_t v0 = txn_version(t);
+  getv(t, "va", 1, b);
+  getv(t, "va", 0, b);
+  CHECK(txn_version(t) == v0);
+  CHECK_EQ_INT(put(t, "va", "1"), MM_OK);
+  uint64_t v1 = txn_version(t);
+  CHECK(v1 != v0);
+  CHECK_EQ_INT(txn_savepoint(t), MM_OK);
+  CHECK(txn_version(t) == v1);
+  CHECK_EQ_INT(txn_del(t, "va", 2), MM_OK);
+  uint64_t v2 = txn_version(t);
+  CHECK(v2 != v1);
+  CHECK_EQ_INT(txn_rollback_to_savepoint(t), MM_OK); /* "va" is back: a change too */
+  CHECK(txn_version(t) != v2 && txn_version(t) != v1);
+  uint64_t v3 = txn_version(t);
+  txn_rollback(t);
+  txn *u = txn_begin(st, TXN_REPEATABLE_READ); /* (the same struct, recycled) */
+  CHECK(txn_version(u) != v0 && txn_version(u) != v1 && txn_version(u) != v2 && txn_version(u) != v3);
+  txn_rollback(u);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mm_test_txn.%d", (int)getpid());
   char cmd[128];
@@ -259,6 +285,7 @@ int main(void) {
   RUN(savepoints);
   RUN(rollback_discards);
   RUN(commit_writes_each_key_once);
+  RUN(version_moves_with_own_changes);
   store_close(st);
   if (system(cmd)) {}
   return unit_report("txn");

@@ -64,7 +64,8 @@ int store_put(store *st, const void *key, size_t klen, const void *val, size_t v
  * leaves them in place. */
 int store_take_redo(store *st, mm_buf *out);
 
-/* fsync RocksDB's WAL: every write made so far is durable on return. */
+/* Write out RocksDB's WAL buffer and fsync the WAL: every write made so far
+ * is durable on return. */
 int store_sync_wal(store *st);
 
 /* Per-thread setup for a thread that will use stores (connection threads):

@@ -37,11 +37,11 @@
  * rows: the group's WriteBatch (every write set's records, plus the applied
  * position); redo: the node-local puts (store_take_redo) made since the
  * previous group, applied before rows on replay only (RocksDB already has
- * them).  RocksDB itself is written without fsync; on open, entries whose
- * position is above RocksDB's applied position are written again (after a
- * kill -9 there are none: the page cache kept RocksDB's WAL; after a power
- * loss, RocksDB recovers a prefix of its WAL and the log supplies the
- * rest).  The log is cut behind the applied position after an fsync of
+ * them).  RocksDB itself is written without fsync, and keeps the tail of
+ * its WAL in memory (store.c); on open, entries whose position is above
+ * RocksDB's applied position are written again (after a kill -9, the
+ * groups of that tail; after a power loss, RocksDB recovers a prefix of its
+ * WAL and the log supplies the rest).  The log is cut behind the applied position after an fsync of
  * RocksDB's WAL (compaction, by the background thread every
  * CM_COMPACT_BYTES of entries), which also preallocates the log with zeros
  * so that its fdatasyncs are overwrites (raft_log.c).

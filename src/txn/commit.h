@@ -22,15 +22,16 @@
  *   apply    in log order, grouped: write sets that passed are queued; the
  *            first waiter with no group in flight becomes the leader,
  *            concatenates the queued batches plus the applied position
- *            (STORE_PFX_META "applied") into one RocksDB WriteBatch and
- *            writes it with a synced WAL (one fsync for the whole group),
- *            then wakes the group.  Writes and applied position are in one
- *            atomic batch, so after kill -9 RocksDB's WAL recovery restores
- *            exactly the groups that were acknowledged, and the applied
- *            position with them.
+ *            (STORE_PFX_META "applied") into one RocksDB WriteBatch,
+ *            appends it to the commit log and fdatasyncs it (one sync for
+ *            the whole group), then writes it to RocksDB (no sync) and
+ *            wakes the group.  Writes and applied position are in one
+ *            atomic batch; on open, the log's groups beyond RocksDB's
+ *            applied position are written again, so after kill -9 or a
+ *            power loss exactly the acknowledged groups are there.
  *
- * cm_commit returns only after the write set is applied (or refused), so
- * a session answers OK only for durable commits.
+ * cm_commit returns only after the write set is durable and applied (or
+ * refused), so a session answers OK only for durable commits.
  *
  * Memory: the cm_ws and the buffers it points to belong to the caller and
  * must stay valid until cm_commit returns.  Thread-safe.

@@ -41,10 +41,10 @@
  * its WAL in memory (store.c); on open, entries whose position is above
  * RocksDB's applied position are written again (after a kill -9, the
  * groups of that tail; after a power loss, RocksDB recovers a prefix of its
- * WAL and the log supplies the rest).  The log is cut behind the applied position after an fsync of
- * RocksDB's WAL (compaction, by the background thread every
- * CM_COMPACT_BYTES of entries), which also preallocates the log with zeros
- * so that its fdatasyncs are overwrites (raft_log.c).
+ * WAL and the log supplies the rest).  The log is cut behind the applied
+ * position after an fsync of RocksDB's WAL (compaction, by the background
+ * thread every CM_COMPACT_BYTES of entries), which also preallocates the
+ * log with zeros so that its fdatasyncs are overwrites (raft_log.c).
  *
  * WriteBatch concatenation: a serialized RocksDB WriteBatch is a 12-byte
  * header (fixed64 sequence, fixed32 count, little-endian) followed by its

@@ -93,9 +93,11 @@ struct txn_iter {
 };
 
 /* ---- per-thread recycling --------------------------------------------- */
-/* Versions come from a per-thread counter: unique among the txns of a
- * thread (a txn is used by its session's thread). */
-static __thread uint64_t tls_ver;
+/* Versions come from one counter: unique over all txns and all threads
+ * (a relaxed increment per write; no per-thread assumption). */
+static _Atomic uint64_t g_ver;
+
+static uint64_t next_ver(void) { return atomic_fetch_add_explicit(&g_ver, 1, memory_order_relaxed) + 1; }
 
 uint64_t txn_version(const txn *t) { return t->ver; }
 
@@ -197,7 +199,7 @@ txn *txn_begin(store *st, int isolation) {
   t->state = TXN_ACTIVE;
   t->iso = isolation;
   t->nwrites = 0;
-  t->ver = ++tls_ver;
+  t->ver = next_ver();
   t->read_pos = 0;
   t->nsp = 0;
   t->rdepth = 0;
@@ -302,7 +304,7 @@ int txn_put(txn *t, const void *key, size_t klen, const void *val, size_t vlen) 
   if (ensure_wb(t)) return MM_ENOMEM;
   rocksdb_writebatch_wi_put(t->wb, key, klen, val, vlen);
   t->nwrites++;
-  t->ver = ++tls_ver;
+  t->ver = next_ver();
   return MM_OK;
 }
 
@@ -311,7 +313,7 @@ int txn_del(txn *t, const void *key, size_t klen) {
   if (ensure_wb(t)) return MM_ENOMEM;
   rocksdb_writebatch_wi_delete(t->wb, key, klen);
   t->nwrites++;
-  t->ver = ++tls_ver;
+  t->ver = next_ver();
   return MM_OK;
 }
 
@@ -435,7 +437,7 @@ int txn_savepoint(txn *t) {
 static int rocks_rollback_one(txn *t) {
   char *err = NULL;
   rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &err);
-  t->ver = ++tls_ver;
+  t->ver = next_ver();
   if (err) return fail_io(t, "rollback to savepoint", err);
   t->rdepth--;
   return MM_OK;

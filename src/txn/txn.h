@@ -45,9 +45,9 @@ void txn_snapshot_now(txn *t);
 /* Non-zero once the txn has written something. */
 int txn_has_writes(txn *t);
 /* Changes whenever what the txn reads at latest may change under its own
- * hand (a write, a rollback to a savepoint) and differs between the txns
- * of one thread: a cache of a row read at latest under an X lock is valid
- * while the version is the same. */
+ * hand (a write, a rollback to a savepoint), and never repeats (not even
+ * for another txn): a cache of a row read at latest under an X lock is
+ * valid while the version is the same. */
 uint64_t txn_version(const txn *t);
 
 /* Point read.  latest=0: snapshot + own writes; latest=1: latest committed
